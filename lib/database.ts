@@ -1,0 +1,101 @@
+/**
+ * Where Leak Lab's Postgres comes from: `DATABASE_URL` when it is set (the
+ * docker compose server, or any other), otherwise an embedded real
+ * PostgreSQL started for this process. Never a mock.
+ *
+ * @module
+ */
+import pg from "pg";
+import { describeConnectionError, parsePostgresUrl } from "./connection_errors.ts";
+import { startEmbeddedPostgres } from "./embedded_postgres.ts";
+import { redactUrl } from "./redact.ts";
+import { ensureSchema } from "./schema.ts";
+
+export { DatabaseConnectionError } from "./connection_errors.ts";
+export { EmbeddedPostgresError } from "./embedded_postgres.ts";
+
+/** Options for {@linkcode openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Server to use. @default Deno.env DATABASE_URL, else an embedded server */
+  url?: string;
+  /** How long to wait for the server to answer. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+/** A Postgres server with the demo schema in place. */
+export interface Database extends AsyncDisposable {
+  /** Connection URL, password included: give it to a pool, never print it. */
+  readonly url: string;
+  /** The same URL with the password hidden: safe to print and to trace. */
+  readonly displayUrl: string;
+  /** Where it came from. */
+  readonly source: "DATABASE_URL" | "embedded";
+  /** Stops the embedded server; does nothing for DATABASE_URL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the workshop's database and creates the `sensors` schema if missing.
+ *
+ * @throws {DatabaseConnectionError} when DATABASE_URL is malformed, the server
+ *   is unreachable, the login fails or the database is missing
+ * @throws {EmbeddedPostgresError} when the embedded server cannot start
+ *
+ * @example
+ * ```ts ignore
+ * import { openDatabase } from "./database.ts";
+ * await using db = await openDatabase();
+ * console.log(`using ${db.displayUrl} (${db.source})`);
+ * ```
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.url ?? Deno.env.get("DATABASE_URL");
+  if (url) {
+    parsePostgresUrl(url);
+    await checkConnection(url, options.connectTimeoutMs ?? 5_000);
+    await ensureSchema(url);
+    const stop = () => Promise.resolve();
+    return {
+      url,
+      displayUrl: redactUrl(url),
+      source: "DATABASE_URL",
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  }
+  const server = await startEmbeddedPostgres();
+  try {
+    await ensureSchema(server.url);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    url: server.url,
+    displayUrl: redactUrl(server.url),
+    source: "embedded",
+    stop: server.stop,
+    [Symbol.asyncDispose]: server.stop,
+  };
+}
+
+/**
+ * Connects once and disconnects, turning any failure into a
+ * {@linkcode DatabaseConnectionError} that names the server and the fix.
+ */
+export async function checkConnection(url: string, timeoutMs = 5_000): Promise<void> {
+  parsePostgresUrl(url);
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    application_name: "leak-lab:check",
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw describeConnectionError(error, url);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

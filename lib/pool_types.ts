@@ -1,0 +1,68 @@
+/**
+ * The shapes the pool reports: counters, samples for plots, leak reports.
+ *
+ * @module
+ */
+import type { Attributes, SpanKind } from "@opentelemetry/api";
+
+/** The pool's counters at one moment. */
+export interface PoolStats {
+  /** Most connections the pool will hold. */
+  max: number;
+  /** Connections open now (idle + checked out). */
+  total: number;
+  /** Open connections waiting in the pool. */
+  idle: number;
+  /** Leases out, leaked ones included. */
+  active: number;
+  /** `max - active`: how many more leases could be handed out. */
+  available: number;
+  /** Leases detected as leaked and not returned since. */
+  leaked: number;
+  /** `acquire()` calls queued for a connection. */
+  waiting: number;
+}
+
+/** A lease that holds a connection, as named in an exhaustion report. */
+export interface Holder {
+  leaseId: number;
+  /** Backend process id, to find it in `pg_stat_activity`. */
+  pid: number;
+  ageMs: number;
+  /** `file:line:column` of the `acquire()` call. */
+  site: string;
+  leaked: boolean;
+}
+
+/** What changed when a {@linkcode PoolSample} was taken. */
+export type PoolChange = "acquire" | "release" | "leak" | "reclaim" | "lost" | "timeout";
+
+/** The pool's counters right after one lease changed state. */
+export interface PoolSample extends PoolStats {
+  /** Wall-clock milliseconds. */
+  at: number;
+  change: PoolChange;
+  leaseId?: number;
+}
+
+/** A lease detected as leaked and still out. */
+export interface LeakReport {
+  leaseId: number;
+  pid: number;
+  ageMs: number;
+  acquiredAt: string;
+  /** The trace and `get_connection` span that handed it out. */
+  traceId: string;
+  spanId: string;
+  /** `file:line:column` of the `acquire()` call, and its whole stack. */
+  site: string;
+  stack: string;
+}
+
+/** Options for {@linkcode TracedPool.scope}. */
+export interface ScopeOptions {
+  /** Set on the scope's span. @default none */
+  attributes?: Attributes;
+  /** @default SpanKind.INTERNAL */
+  kind?: SpanKind;
+}

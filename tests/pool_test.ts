@@ -1,0 +1,375 @@
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertInstanceOf,
+  assertMatch,
+  assertNotMatch,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { SpanStatusCode } from "@opentelemetry/api";
+import { LeaseReleasedError, PoolEndedError, PoolExhaustedError, TracedPool } from "../lib/pool.ts";
+import { DatabaseConnectionError } from "../lib/database.ts";
+import { adminQuery, backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+import { only, parentOf, testTracer } from "./support/tracing.ts";
+
+const url = testDatabaseUrl();
+const FAILING_QUERY = "SELECT 1 / 0"; // division_by_zero, SQLSTATE 22012
+
+function newPool(options: Partial<ConstructorParameters<typeof TracedPool>[0]> = {}) {
+  const logs: string[] = [];
+  const pool = new TracedPool({
+    connectionString: url,
+    name: uniquePoolName("pool-test"),
+    acquireTimeoutMs: 300,
+    log: (message) => logs.push(message),
+    ...options,
+  });
+  return { pool, logs };
+}
+
+Deno.test("new TracedPool() rejects bad options with a RangeError naming the option and value", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ max: 0 }, "Cannot create TracedPool as 'max' must be a positive integer: current value is 0"],
+    [{ acquireTimeoutMs: -1 }, "'acquireTimeoutMs' must be a positive integer: current value is -1"],
+    [{ leakThresholdMs: 1.5 }, "'leakThresholdMs' must be a non-negative integer: current value is 1.5"],
+    [{ historySize: 0 }, "'historySize' must be a positive integer: current value is 0"],
+    [{ name: "" }, "'name' must be a non-empty string"],
+  ];
+  for (const [bad, message] of cases) {
+    assertThrows(() => new TracedPool({ connectionString: url, ...bad }), RangeError, message);
+  }
+  const error = assertThrows(
+    () => new TracedPool({ connectionString: "mysql://app:hunter2@db/shop" }),
+    RangeError,
+    `'connectionString' must be a postgres:// URL: current value is "mysql://app:***@db/shop"`,
+  );
+  assertNotMatch(error.message, /hunter2/);
+});
+
+Deno.test("pool.acquire() and lease.release() move the counters one step at a time", async () => {
+  const { pool } = newPool();
+  assertEquals(pool.stats(), { max: 5, total: 0, idle: 0, active: 0, available: 5, leaked: 0, waiting: 0 });
+  const first = await pool.acquire();
+  assertEquals(pool.stats(), { max: 5, total: 1, idle: 0, active: 1, available: 4, leaked: 0, waiting: 0 });
+  const second = await pool.acquire();
+  assertEquals(pool.stats(), { max: 5, total: 2, idle: 0, active: 2, available: 3, leaked: 0, waiting: 0 });
+  first.release();
+  assertEquals(pool.stats(), { max: 5, total: 2, idle: 1, active: 1, available: 4, leaked: 0, waiting: 0 });
+  second.release();
+  assertEquals(pool.stats(), { max: 5, total: 2, idle: 2, active: 0, available: 5, leaked: 0, waiting: 0 });
+  assertEquals(pool.history().map((s) => [s.change, s.active]), [
+    ["acquire", 1],
+    ["acquire", 2],
+    ["release", 1],
+    ["release", 0],
+  ]);
+  await pool.end();
+});
+
+Deno.test("pool.stats() counts queued acquires as waiting", async () => {
+  const { pool } = newPool({ max: 1, acquireTimeoutMs: 2_000 });
+  const holder = await pool.acquire();
+  const queued = pool.acquire();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assertEquals(pool.stats().waiting, 1);
+  holder.release();
+  const next = await queued;
+  assertEquals(pool.stats().waiting, 0);
+  next.release();
+  await pool.end();
+});
+
+Deno.test("await using returns the connection even when the body throws", async () => {
+  const { pool } = newPool();
+  await assertRejects(
+    async () => {
+      await using conn = await pool.acquire();
+      await conn.query(FAILING_QUERY);
+    },
+    Error,
+    "division by zero",
+  );
+  assertEquals(pool.stats().active, 0);
+  assertEquals(pool.stats().idle, 1);
+  await pool.end();
+});
+
+Deno.test("pool.scope() traces acquire, query and release as children of the scope span", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool } = newPool({ tracer });
+  const rows = await pool.scope("list_sensors", async () => {
+    await using conn = await pool.acquire();
+    return (await conn.query("SELECT id FROM sensors ORDER BY id LIMIT $1", [3])).rows;
+  });
+  assertEquals(rows, [{ id: 1 }, { id: 2 }, { id: 3 }]);
+  const spans = exporter.getFinishedSpans();
+  const scope = only(spans, "list_sensors");
+  const acquire = only(spans, "get_connection");
+  const query = only(spans, "database.query");
+  const release = only(spans, "return_connection");
+  for (const child of [acquire, query, release]) {
+    assertEquals(parentOf(child), scope.spanContext().spanId, `${child.name} should be a child of the scope`);
+    assertEquals(child.spanContext().traceId, scope.spanContext().traceId);
+  }
+  assertEquals(acquire.events.map((e) => e.name), ["connection_acquired"]);
+  assertEquals(acquire.events[0].attributes?.["pool.active"], 1);
+  assertEquals(acquire.events[0].attributes?.["pool.available"], 4);
+  assertEquals(release.events.map((e) => e.name), ["connection_returned_safely"]);
+  assertEquals(release.events[0].attributes?.["pool.active"], 0);
+  const database = new URL(url);
+  assertEquals(query.attributes, {
+    "db.system.name": "postgresql",
+    "db.namespace": decodeURIComponent(database.pathname.slice(1)),
+    "server.address": database.hostname,
+    "server.port": Number(database.port || 5432),
+    "db.client.connection.pool.name": pool.name,
+    "db.query.text": "SELECT id FROM sensors ORDER BY id LIMIT $1",
+  });
+  assertEquals(scope.events.length, 0, "a scope that returns its connection has no leak event");
+  await pool.end();
+});
+
+Deno.test("lease.query() marks a failed query's span as an error with its SQLSTATE", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool } = newPool({ tracer });
+  await assertRejects(() => pool.query(FAILING_QUERY), Error, "division by zero");
+  const query = only(exporter.getFinishedSpans(), "database.query");
+  assertEquals(query.status.code, SpanStatusCode.ERROR);
+  assertEquals(query.status.message, "division by zero");
+  assertEquals(query.attributes["db.response.status_code"], "22012");
+  assertEquals(query.attributes["error.type"], "22012");
+  assertEquals(query.events.map((e) => e.name), ["query_error"]);
+  assertEquals(pool.stats().active, 0, "pool.query() always returns its connection");
+  await pool.end();
+});
+
+Deno.test("pool.scope() marks a lease still out at its end as leaked, with a connection_leaked event", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool, logs } = newPool({ tracer });
+  let leakedLease: Awaited<ReturnType<typeof pool.acquire>> | undefined;
+  await assertRejects(() =>
+    pool.scope("bad_query_with_leak", async () => {
+      leakedLease = await pool.acquire(); // the acquire site reported below is this line
+      await leakedLease.query(FAILING_QUERY);
+      leakedLease.release();
+    })
+  );
+  assertEquals(pool.stats(), { max: 5, total: 1, idle: 0, active: 1, available: 4, leaked: 1, waiting: 0 });
+  const spans = exporter.getFinishedSpans();
+  const scope = only(spans, "bad_query_with_leak");
+  assertEquals(scope.status.code, SpanStatusCode.ERROR);
+  assertEquals(spans.filter((s) => s.name === "return_connection").length, 0, "no connection was returned");
+  const leak = scope.events.find((e) => e.name === "connection_leaked");
+  assert(leak, "the scope span carries connection_leaked");
+  assertEquals(leak.attributes?.leaked_connections, 1);
+  assertEquals(leak.attributes?.["lease.id"], leakedLease!.id);
+  assertMatch(String(leak.attributes?.["lease.acquire_site"]), /tests\/pool_test\.ts:\d+:\d+$/);
+  assertStringIncludes(String(leak.attributes?.["code.stacktrace"]), "pool_test.ts");
+
+  const [report] = pool.leaks();
+  assertEquals(report.leaseId, leakedLease!.id);
+  assertEquals(report.traceId, only(spans, "get_connection").spanContext().traceId);
+  assertEquals(report.spanId, only(spans, "get_connection").spanContext().spanId);
+  assertMatch(report.site, /tests\/pool_test\.ts:\d+:\d+$/);
+  assertStringIncludes(logs.join("\n"), `connection #${leakedLease!.id}`);
+
+  leakedLease!.release(); // late, but returned: no longer leaked
+  assertEquals(pool.stats().leaked, 0);
+  assertEquals(pool.leaks(), []);
+  assertStringIncludes(logs.join("\n"), "(unleaked)");
+  await pool.end();
+});
+
+Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 leaks in a pool of 5", async () => {
+  const { pool } = newPool({ max: 5, acquireTimeoutMs: 200 });
+  const leakOne = () =>
+    pool.scope("bad_query_with_leak", async () => {
+      const conn = await pool.acquire();
+      await conn.query(FAILING_QUERY);
+      conn.release();
+    });
+  const outcomes: string[] = [];
+  for (let request = 1; request <= 10; request++) {
+    try {
+      await leakOne();
+    } catch (error) {
+      outcomes.push(error instanceof PoolExhaustedError ? "exhausted" : "query failed");
+    }
+    if (request <= 5) assertEquals(pool.stats().leaked, request, `after request ${request}`);
+  }
+  assertEquals(outcomes, [...Array(5).fill("query failed"), ...Array(5).fill("exhausted")]);
+  const error = await assertRejects(() => pool.acquire(), PoolExhaustedError);
+  assertEquals(error.name, "PoolExhaustedError");
+  assertStringIncludes(error.message, `Connection pool exhausted: pool "${pool.name}"`);
+  assertStringIncludes(error.message, "(total=5, active=5, idle=0, waiting=0, leaked=5)");
+  assertMatch(
+    error.message,
+    /Oldest holders: #1 \(pid \d+\) for \d+\.\ds from tests\/pool_test\.ts:\d+:\d+ \(leaked\)/,
+  );
+  assertStringIncludes(error.message, "finally");
+  assertEquals(error.holders.length, 3);
+  assertEquals(error.stats.leaked, 5);
+  assertGreater(error.waitedMs, 150);
+  assertInstanceOf(error.cause, Error);
+  await pool.end();
+});
+
+Deno.test("a fixed handler never leaks over 1,000 requests with 30 % of queries failing", async () => {
+  const { pool } = newPool();
+  const { FaultSchedule, readSensors } = await import("../lib/faults.ts");
+  const faults = new FaultSchedule({ failRate: 0.3, seed: 7 });
+  const twin = new FaultSchedule({ failRate: 0.3, seed: 7 });
+  let expectedFailures = 0;
+  for (let i = 0; i < 1_000; i++) if (twin.next()) expectedFailures++;
+  let failures = 0;
+  for (let i = 0; i < 1_000; i++) {
+    try {
+      await pool.scope("good_query_no_leak", async () => {
+        await using conn = await pool.acquire();
+        return await readSensors(conn, faults);
+      });
+    } catch (error) {
+      assertEquals((error as { code?: string }).code, "57014", "only the scheduled statement timeouts fail");
+      failures++;
+    }
+  }
+  assertEquals(failures, expectedFailures);
+  assertGreater(failures, 250);
+  assertEquals(pool.stats().leaked, 0);
+  assertEquals(pool.stats().active, 0);
+  assertEquals(pool.leaks(), []);
+  await pool.end();
+});
+
+Deno.test("pool.stats().leaked equals the pool's backends in pg_stat_activity", async () => {
+  const { pool } = newPool();
+  for (let i = 0; i < 3; i++) {
+    await pool.scope("bad_query_with_leak", async () => {
+      await pool.acquire();
+    });
+  }
+  const backends = await backendsOf(pool.name);
+  assertEquals(pool.stats().leaked, 3);
+  assertEquals(backends.length, pool.stats().leaked);
+  assertEquals(backends.map((b) => b.pid).sort(), pool.leaks().map((l) => l.pid).sort());
+  assertEquals(backends.map((b) => b.state), ["idle", "idle", "idle"], "leaked backends sit idle on the server");
+  await pool.end();
+});
+
+Deno.test("a lease held past leakThresholdMs is reported once, then reported returned (unleaked)", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool, logs } = newPool({ tracer, leakThresholdMs: 50 });
+  const lease = await pool.acquire();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assertEquals(pool.stats().leaked, 1);
+  const warnings = logs.filter((line) => line.includes("longer than leakThresholdMs=50"));
+  assertEquals(warnings.length, 1, "reported exactly once");
+  assertStringIncludes(warnings[0], "pool_test.ts", "the warning carries the acquire-site stack");
+  const detected = only(exporter.getFinishedSpans(), "connection_leak_detected");
+  const acquire = only(exporter.getFinishedSpans(), "get_connection");
+  assertEquals(
+    parentOf(detected),
+    acquire.spanContext().spanId,
+    "reported under the get_connection that handed it out",
+  );
+  assertEquals(detected.spanContext().traceId, acquire.spanContext().traceId);
+  assertStringIncludes(String(detected.events[0].attributes?.["code.stacktrace"]), "pool_test.ts");
+
+  lease.release();
+  assertEquals(pool.stats().leaked, 0);
+  assert(logs.some((line) => line.includes(`leaked connection #${lease.id} was returned to the pool (unleaked)`)));
+  const returned = exporter.getFinishedSpans().filter((s) => s.name === "return_connection").at(-1)!;
+  assertEquals(returned.events.map((e) => e.name), ["connection_unleaked", "connection_returned_safely"]);
+  await pool.end();
+});
+
+Deno.test("lease.release() twice throws LeaseReleasedError and records connection_double_release", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool } = newPool({ tracer });
+  const lease = await pool.acquire();
+  lease.release();
+  const before = pool.stats();
+  const error = assertThrows(() => lease.release(), LeaseReleasedError);
+  assertEquals(error.name, "LeaseReleasedError");
+  assertStringIncludes(error.message, `Connection #${lease.id} was already returned to the pool`);
+  assertEquals(pool.stats(), before, "the pool is untouched");
+  const double = exporter.getFinishedSpans().filter((s) => s.name === "return_connection").at(-1)!;
+  assertEquals(double.events.map((e) => e.name), ["connection_double_release"]);
+  assertEquals(double.status.code, SpanStatusCode.ERROR);
+  await lease[Symbol.asyncDispose](); // disposing after an explicit release stays quiet
+  await assertRejects(() => lease.query("SELECT 1"), LeaseReleasedError, "it was already returned to the pool");
+  await pool.end();
+});
+
+Deno.test("a backend killed while leased is removed, not counted as leaked, and the pool heals", async () => {
+  const { pool, logs } = newPool({ max: 2 });
+  const victim = await pool.acquire();
+  const leakedVictim = await pool.scope("leaks", () => pool.acquire());
+  assertEquals(pool.stats().leaked, 1);
+  await adminQuery("SELECT pg_terminate_backend($1)", [victim.pid]);
+  await adminQuery("SELECT pg_terminate_backend($1)", [leakedVictim.pid]);
+  for (let i = 0; i < 50 && pool.stats().active > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assertEquals(pool.stats(), { max: 2, total: 0, idle: 0, active: 0, available: 2, leaked: 0, waiting: 0 });
+  assertEquals(pool.history().filter((s) => s.change === "lost").length, 2);
+  assert(logs.some((line) => line.includes("was closed by the server while in use")));
+  await assertRejects(() => victim.query("SELECT 1"), LeaseReleasedError, "the server closed it");
+  victim.release(); // the pool already dropped it: a no-op, not an error
+  const healed = await pool.query<{ ok: number }>("SELECT 1 AS ok");
+  assertEquals(healed.rows, [{ ok: 1 }]);
+  assertEquals(pool.stats().idle, 1);
+  await pool.end();
+});
+
+Deno.test("pool.reset() reclaims leaked connections and zeroes the leaked count", async () => {
+  const { tracer, exporter } = testTracer();
+  const { pool } = newPool({ tracer, max: 3 });
+  const healthy = await pool.acquire();
+  const leaked = await pool.scope("leaks", () => pool.acquire());
+  const leakedPid = leaked.pid;
+  assertEquals(pool.stats(), { max: 3, total: 2, idle: 0, active: 2, available: 1, leaked: 1, waiting: 0 });
+  assertEquals(pool.reset(), 1);
+  assertEquals(pool.stats(), { max: 3, total: 1, idle: 0, active: 1, available: 2, leaked: 0, waiting: 0 });
+  const reset = only(exporter.getFinishedSpans(), "pool.reset");
+  assertEquals(reset.events[0].attributes?.count, 1);
+  leaked.release(); // the leaking code returning it late is harmless
+  await assertRejects(() => leaked.query("SELECT 1"), LeaseReleasedError, "reclaimed");
+  for (let i = 0; i < 50; i++) {
+    if (!(await backendsOf(pool.name)).some((b) => b.pid === leakedPid)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals((await backendsOf(pool.name)).map((b) => b.pid), [healthy.pid], "the leaked backend was closed");
+  healthy.release();
+  await pool.end();
+});
+
+Deno.test("pool.end() closes connections still out instead of hanging, and says so", async () => {
+  const { pool, logs } = newPool();
+  const out = await pool.acquire();
+  await pool.end();
+  assertStringIncludes(
+    logs.join("\n"),
+    `with 1 connection(s) still out, closing them: #${out.id} from tests/pool_test.ts`,
+  );
+  await assertRejects(() => pool.acquire(), PoolEndedError, "it has been ended");
+  assertEquals((await backendsOf(pool.name)).length, 0);
+});
+
+Deno.test("pool.history() keeps at most historySize samples", async () => {
+  const { pool } = newPool({ historySize: 3 });
+  for (let i = 0; i < 4; i++) (await pool.acquire()).release();
+  assertEquals(pool.history().map((s) => s.change), ["release", "acquire", "release"]);
+  await pool.end();
+});
+
+Deno.test("pool.acquire() explains an unreachable server with DatabaseConnectionError, password hidden", async () => {
+  const pool = new TracedPool({ connectionString: "postgres://app:hunter2@127.0.0.1:1/shop", log: () => {} });
+  const error = await assertRejects(() => pool.acquire(), DatabaseConnectionError);
+  assertEquals(error.kind, "unreachable");
+  assertStringIncludes(error.message, "Cannot reach Postgres at postgres://app:***@127.0.0.1:1/shop");
+  assertNotMatch(error.message, /hunter2/);
+  assertEquals(pool.stats().active, 0);
+  await pool.end();
+});
