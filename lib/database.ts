@@ -7,12 +7,11 @@
  */
 import pg from "pg";
 import { describeConnectionError, parsePostgresUrl } from "./connection_errors.ts";
-import { startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { redactUrl } from "./redact.ts";
 import { ensureSchema } from "./schema.ts";
 
 export { DatabaseConnectionError } from "./connection_errors.ts";
-export { EmbeddedPostgresError } from "./embedded_postgres.ts";
+export type { EmbeddedPostgresError } from "./embedded_postgres.ts";
 
 /** Options for {@linkcode openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -63,6 +62,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       [Symbol.asyncDispose]: stop,
     };
   }
+  // Loaded only when needed, so a container with DATABASE_URL never needs the Postgres binaries.
+  const { startEmbeddedPostgres } = await import("./embedded_postgres.ts");
   const server = await startEmbeddedPostgres();
   try {
     await ensureSchema(server.url);
