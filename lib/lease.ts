@@ -38,6 +38,8 @@ export interface LeakScope {
   readonly leases: Set<Lease>;
 }
 
+const NOT_CAPTURED = "(acquire site not captured: captureAcquireSites is off)";
+
 export class Lease implements AsyncDisposable, Disposable {
   /** Where the lease is in its life. */
   state: LeaseState = "active";
@@ -51,21 +53,21 @@ export class Lease implements AsyncDisposable, Disposable {
   scope: LeakScope | undefined;
   readonly #client: pg.PoolClient;
   readonly #host: LeaseHost;
-  readonly #captured: Error;
+  readonly #captured: Error | undefined;
 
   /**
    * @param id the pool's sequence number for this lease
    * @param client the pg connection it holds
    * @param acquiredAt `performance.now()` when it was handed out
    * @param span the `get_connection` span that handed it out
-   * @param captured an Error made in `acquire()`; its stack is read only when reported
+   * @param captured an Error made in `acquire()` (its stack is read only when reported), if sites are captured
    */
   constructor(
     readonly id: number,
     client: pg.PoolClient,
     readonly acquiredAt: number,
     readonly span: SpanContext,
-    captured: Error,
+    captured: Error | undefined,
     host: LeaseHost,
   ) {
     this.#client = client;
@@ -85,12 +87,12 @@ export class Lease implements AsyncDisposable, Disposable {
 
   /** `file:line:column` of the `acquire()` call. */
   get site(): string {
-    return acquireSite(this.#captured);
+    return this.#captured ? acquireSite(this.#captured) : NOT_CAPTURED;
   }
 
   /** The acquiring code's stack. */
   get stack(): string {
-    return acquireStack(this.#captured);
+    return this.#captured ? acquireStack(this.#captured) : NOT_CAPTURED;
   }
 
   /** This lease as named in an exhaustion error. */
@@ -136,14 +138,13 @@ export class Lease implements AsyncDisposable, Disposable {
       kind: SpanKind.CLIENT,
       startTime: hrTimeOf(performance.now()),
     });
-    if (span.isRecording()) {
-      span.setAttributes(this.#host.queryAttributes);
-      span.setAttribute("db.query.text", text);
-    }
+    if (!span.isRecording()) return this.#client.query<R>(text, params); // tracing off: no extra await
+    span.setAttributes(this.#host.queryAttributes);
+    span.setAttribute("db.query.text", text);
     try {
       return await this.#client.query<R>(text, params);
     } catch (error) {
-      if (span.isRecording()) recordQueryError(span, error);
+      recordQueryError(span, error);
       throw error;
     } finally {
       span.end(hrTimeOf(performance.now()));

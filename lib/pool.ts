@@ -74,6 +74,7 @@ export class TracedPool {
   readonly #metrics: PoolMetrics;
   readonly #host: LeaseHost;
   readonly #poolAttributes: Attributes;
+  readonly #captureSites: boolean;
   #leaked = 0;
   #nextId = 0;
   #ended: Promise<void> | undefined;
@@ -88,6 +89,7 @@ export class TracedPool {
     this.#history = new Ring(resolved.historySize);
     this.#tracer = resolved.tracer;
     this.#log = resolved.log;
+    this.#captureSites = resolved.captureAcquireSites;
 
     this.#pg = new pg.Pool({
       connectionString: options.connectionString,
@@ -125,7 +127,7 @@ export class TracedPool {
    */
   async acquire(): Promise<Lease> {
     if (this.#ended) throw new PoolEndedError(this.name);
-    const captured = new Error("acquired here"); // its stack is formatted only if reported
+    const captured = this.#captureSites ? new Error("acquired here") : undefined; // stack formatted only if reported
     const started = performance.now();
     const span = this.#tracer.startSpan("get_connection", { startTime: hrTimeOf(started) });
     let client: pg.PoolClient;
@@ -374,12 +376,11 @@ export class TracedPool {
   }
 
   #eventAttributes(stats: PoolStats, lease?: Lease): Attributes {
+    // Few attributes on purpose: the SDK validates each one, twice per lease.
     return {
-      ...this.#poolAttributes,
-      ...(lease ? { "lease.id": lease.id } : {}),
+      "lease.id": lease?.id ?? 0,
       "pool.active": stats.active,
       "pool.available": stats.available,
-      "pool.idle": stats.idle,
       "pool.leaked": stats.leaked,
       "pool.waiting": stats.waiting,
     };

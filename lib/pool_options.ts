@@ -22,6 +22,12 @@ export interface TracedPoolOptions {
   leakThresholdMs?: number;
   /** Close connections idle this long. @default 10000 */
   idleTimeoutMs?: number;
+  /**
+   * Record where each lease is acquired, for leak reports and exhaustion
+   * errors. It costs one `new Error()` per acquire (2–3 µs under Deno 2.9; the
+   * stack is formatted only when reported). @default true
+   */
+  captureAcquireSites?: boolean;
   /** Stats samples kept by `history()`. @default 1000 */
   historySize?: number;
   /** @default trace.getTracer("leak-lab.pool") */
@@ -68,6 +74,7 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
     leakThresholdMs: integer("leakThresholdMs", options.leakThresholdMs ?? 30_000, 0),
     idleTimeoutMs: integer("idleTimeoutMs", options.idleTimeoutMs ?? 10_000, 0),
     historySize: integer("historySize", options.historySize ?? 1_000, 1),
+    captureAcquireSites: options.captureAcquireSites ?? true,
     tracer: options.tracer ?? trace.getTracer("leak-lab.pool"),
     meter: options.meter ?? metrics.getMeter("leak-lab.pool"),
     log: options.log ?? ((message: string) => console.warn(message)),
@@ -77,7 +84,6 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
       "db.namespace": decodeURIComponent(url.pathname.slice(1) || url.username || "postgres"),
       "server.address": url.hostname,
       "server.port": Number(url.port || 5432),
-      ...poolAttributes,
     },
   };
 }

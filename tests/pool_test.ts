@@ -125,7 +125,6 @@ Deno.test("pool.scope() traces acquire, query and release as children of the sco
     "db.namespace": decodeURIComponent(database.pathname.slice(1)),
     "server.address": database.hostname,
     "server.port": Number(database.port || 5432),
-    "db.client.connection.pool.name": pool.name,
     "db.query.text": "SELECT id FROM sensors ORDER BY id LIMIT $1",
   });
   assertEquals(scope.events.length, 0, "a scope that returns its connection has no leak event");
@@ -371,5 +370,14 @@ Deno.test("pool.acquire() explains an unreachable server with DatabaseConnection
   assertStringIncludes(error.message, "Cannot reach Postgres at postgres://app:***@127.0.0.1:1/shop");
   assertNotMatch(error.message, /hunter2/);
   assertEquals(pool.stats().active, 0);
+  await pool.end();
+});
+
+Deno.test("captureAcquireSites: false still detects leaks, and says the site was not captured", async () => {
+  const { pool } = newPool({ captureAcquireSites: false });
+  await pool.scope("leaks", () => pool.acquire());
+  const [leak] = pool.leaks();
+  assertEquals(pool.stats().leaked, 1);
+  assertEquals(leak.site, "(acquire site not captured: captureAcquireSites is off)");
   await pool.end();
 });
