@@ -33,21 +33,14 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import {
-  type Attributes,
-  context,
-  ROOT_CONTEXT,
-  type Span,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from "@opentelemetry/api";
+import { type Attributes, context, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import pg from "pg";
 import { describeConnectionError } from "./connection_errors.ts";
 import { type LeakScope, Lease, type LeaseHost } from "./lease.ts";
 import { LeakWatch } from "./leak_watch.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool_errors.ts";
 import { PoolMetrics } from "./pool_metrics.ts";
+import { poolEventAttributes, PoolReporter } from "./pool_reporter.ts";
 import { resolvePoolOptions, type TracedPoolOptions } from "./pool_options.ts";
 import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool_types.ts";
 import { hrTimeOf } from "./hr_time.ts";
@@ -66,7 +59,7 @@ export class TracedPool {
   readonly leakThresholdMs: number;
   readonly #pg: pg.Pool;
   readonly #tracer: Tracer;
-  readonly #log: (message: string) => void;
+  readonly #report: PoolReporter;
   readonly #active = new Map<pg.PoolClient, Lease>(); // insertion order = oldest first
   readonly #scopes = new AsyncLocalStorage<LeakScope>();
   readonly #history: Ring<PoolSample>;
@@ -88,7 +81,6 @@ export class TracedPool {
     this.leakThresholdMs = resolved.leakThresholdMs;
     this.#history = new Ring(resolved.historySize);
     this.#tracer = resolved.tracer;
-    this.#log = resolved.log;
     this.#captureSites = resolved.captureAcquireSites;
 
     this.#pg = new pg.Pool({
@@ -103,20 +95,17 @@ export class TracedPool {
     this.#pg.on("connect", (client) => client.on("error", (error) => this.#lost(client, error)));
     this.#pg.on(
       "error",
-      (error) => this.#log(`Pool "${this.name}": an idle connection failed and was removed: ${error.message}`),
+      (error) => resolved.log(`Pool "${this.name}": idle connection failed, removed: ${error.message}`),
     );
 
     this.#poolAttributes = resolved.poolAttributes;
+    this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, resolved.log);
     this.#host = {
       tracer: this.#tracer,
       queryAttributes: resolved.queryAttributes,
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
-    this.#watch = new LeakWatch(
-      this.leakThresholdMs,
-      () => this.#active.values(),
-      (lease) => this.#overThreshold(lease),
-    );
+    this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (l) => this.#overThreshold(l));
     this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats());
   }
 
@@ -152,7 +141,7 @@ export class TracedPool {
     const sample = this.#record("acquire", lease);
     if (span.isRecording()) {
       const at = hrTimeOf(now);
-      span.addEvent("connection_acquired", this.#eventAttributes(sample, lease), at);
+      span.addEvent("connection_acquired", poolEventAttributes(sample, lease.id), at);
       span.end(at);
     }
     this.#watch.arm(lease);
@@ -224,7 +213,7 @@ export class TracedPool {
       this.#reclaim(lease, client);
       reclaimed++;
     }
-    span.addEvent("connections_reclaimed", { count: reclaimed, ...this.#eventAttributes(this.stats()) });
+    span.addEvent("connections_reclaimed", { count: reclaimed, ...poolEventAttributes(this.stats()) });
     span.end();
     return reclaimed;
   }
@@ -234,12 +223,7 @@ export class TracedPool {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
-    if (this.#active.size > 0) {
-      const out = [...this.#active.values()].map((lease) => `#${lease.id} from ${lease.site}`);
-      this.#log(
-        `Ending pool "${this.name}" with ${out.length} connection(s) still out, closing them: ${out.join(", ")}`,
-      );
-    }
+    this.#report.closingOutstanding([...this.#active.values()]);
     for (const [client, lease] of this.#active) this.#reclaim(lease, client);
     return (this.#ended = this.#pg.end());
   }
@@ -255,19 +239,14 @@ export class TracedPool {
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
       this.#leaked--;
-      this.#log(
-        `Previously reported leaked connection #${lease.id} was returned to the pool (unleaked) after ${
-          Math.round(heldMs)
-        }ms.`,
-      );
-      span.addEvent("connection_unleaked", { "lease.id": lease.id, "lease.held_ms": Math.round(heldMs) });
+      this.#report.unleaked(lease, heldMs, span);
     }
     client.release();
     this.#metrics.used(heldMs);
     const sample = this.#record("release", lease);
     if (span.isRecording()) {
       const at = hrTimeOf(performance.now());
-      span.addEvent("connection_returned_safely", this.#eventAttributes(sample, lease), at);
+      span.addEvent("connection_returned_safely", poolEventAttributes(sample, lease.id), at);
       span.end(at);
     }
   }
@@ -276,9 +255,7 @@ export class TracedPool {
     lease.scope = undefined;
     if (lease.state !== "active") return;
     this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
-    if (scope.span.isRecording()) {
-      scope.span.addEvent("connection_leaked", { leaked_connections: this.#leaked, ...lease.leakAttributes() });
-    }
+    this.#report.outlivedScope(lease, scope, this.#leaked);
   }
 
   #overThreshold(lease: Lease): void {
@@ -286,13 +263,7 @@ export class TracedPool {
       lease,
       `held for ${Math.round(lease.ageMs)}ms, longer than leakThresholdMs=${this.leakThresholdMs}`,
     );
-    const span = this.#tracer.startSpan(
-      "connection_leak_detected",
-      { attributes: this.#poolAttributes },
-      this.#under(lease),
-    );
-    span.addEvent("connection_leaked", { leaked_connections: this.#leaked, ...lease.leakAttributes() });
-    span.end();
+    this.#report.overThreshold(lease, this.#leaked);
   }
 
   #markLeaked(lease: Lease, why: string): void {
@@ -300,9 +271,7 @@ export class TracedPool {
     lease.leaked = true;
     this.#leaked++;
     this.#record("leak", lease);
-    this.#log(
-      `Connection leak detected in pool "${this.name}": connection #${lease.id} (backend pid ${lease.pid}) was ${why}. It was acquired at:\n${lease.stack}`,
-    );
+    this.#report.leaked(lease, why);
   }
 
   #lost(client: pg.PoolClient, error: Error): void {
@@ -312,14 +281,7 @@ export class TracedPool {
     this.#forget(lease, client, "lost");
     client.release(error); // pg-pool drops a client released with an error
     this.#record("lost", lease);
-    const span = this.#tracer.startSpan("connection_lost", {
-      attributes: { ...this.#poolAttributes, "lease.id": lease.id },
-    }, this.#under(lease));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-    span.end();
-    this.#log(
-      `Connection #${lease.id} (backend pid ${lease.pid}) was closed by the server while in use and removed from pool "${this.name}": ${error.message}`,
-    );
+    this.#report.lost(lease, error);
   }
 
   #reclaim(lease: Lease, client: pg.PoolClient): void {
@@ -352,37 +314,9 @@ export class TracedPool {
     return [...this.#active.values()].slice(0, count).map((lease) => lease.holder());
   }
 
-  /** A context that makes a later span about `lease` a child of the `get_connection` that handed it out. */
-  #under(lease: Lease) {
-    return trace.setSpanContext(ROOT_CONTEXT, lease.span);
-  }
-
   #record(change: PoolChange, lease?: Lease): PoolSample {
-    const active = this.#active.size;
-    const sample: PoolSample = {
-      at: Date.now(),
-      change,
-      leaseId: lease?.id,
-      max: this.max,
-      total: this.#pg.totalCount,
-      idle: this.#pg.idleCount,
-      active,
-      available: this.max - active,
-      leaked: this.#leaked,
-      waiting: this.#pg.waitingCount,
-    };
+    const sample: PoolSample = { at: Date.now(), change, leaseId: lease?.id, ...this.stats() };
     this.#history.push(sample);
     return sample;
-  }
-
-  #eventAttributes(stats: PoolStats, lease?: Lease): Attributes {
-    // Few attributes on purpose: the SDK validates each one, twice per lease.
-    return {
-      "lease.id": lease?.id ?? 0,
-      "pool.active": stats.active,
-      "pool.available": stats.available,
-      "pool.leaked": stats.leaked,
-      "pool.waiting": stats.waiting,
-    };
   }
 }
