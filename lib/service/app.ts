@@ -1,0 +1,103 @@
+/**
+ * The demo service as one request handler, built from its dependencies like a
+ * hono app: give it a pool, handlers, a fault schedule and a span store, and
+ * call it with a `Request` — from `Deno.serve`, or straight from a test.
+ *
+ * @module
+ */
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { FaultSchedule } from "../faults.ts";
+import type { TracedPool } from "../pool.ts";
+import type { RecentSpans } from "../recent_spans.ts";
+import { traceUrl as jaegerTraceUrl } from "../telemetry.ts";
+import { apiRoutes, type RequestContext, type ServiceAbout } from "./api.ts";
+import { type DemoHandlers, type DemoPool, tracedHandlers } from "./demo_pool.ts";
+import { errorResponse, HttpError } from "./http_json.ts";
+import { inServerSpan } from "./http_span.ts";
+import { pageRoutes } from "./page_files.ts";
+import { Router } from "./router.ts";
+
+/** What the app is built from. */
+export interface AppDeps {
+  pool: DemoPool;
+  /** The endpoints' work. @default lib/handlers.ts over `pool` (which must then be a TracedPool) */
+  handlers?: DemoHandlers;
+  /** Which queries fail; shown on the page, restarted by reset. */
+  faults: FaultSchedule;
+  /** Where `/api/traces` reads spans from (setupTelemetry's `spans`). */
+  spans: RecentSpans;
+  /** Link for a trace id. @default lib/telemetry.ts traceUrl (JAEGER_UI_URL) */
+  traceUrl?: (traceId: string) => string;
+  /** Shown on the page. @default database "unknown", traces in memory only */
+  about?: Partial<ServiceAbout>;
+  /** Access log, one line per state-changing or failed request. @default no log */
+  log?: (line: string) => void;
+}
+
+/** A `Deno.serve` handler. */
+export type App = (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
+
+/**
+ * Builds the service's request handler.
+ *
+ * @example
+ * ```ts ignore
+ * const app = createApp({ pool, faults, spans: telemetry.spans });
+ * const response = await app(new Request("http://localhost/api/good", { method: "POST" }));
+ * console.log(response.status, (await response.json()).pool);
+ * ```
+ */
+export function createApp(deps: AppDeps): App {
+  const traceUrl = deps.traceUrl ?? ((id: string) => jaegerTraceUrl(id));
+  const router = new Router<RequestContext>([
+    ...apiRoutes({
+      pool: deps.pool,
+      handlers: deps.handlers ?? tracedHandlers(deps.pool as TracedPool, deps.faults),
+      faults: deps.faults,
+      spans: deps.spans,
+      traceUrl,
+      about: {
+        database: "unknown",
+        databaseSource: "other",
+        exportingTo: undefined,
+        jaegerUi: traceUrl("").replace(/\/trace\/$/, ""),
+        ...deps.about,
+      },
+    }),
+    ...pageRoutes<RequestContext>(),
+  ]);
+  const log = deps.log;
+
+  return async (request, info) => {
+    const started = performance.now();
+    const url = new URL(request.url);
+    const match = router.match(request.method, url.pathname);
+    const route = match.kind === "found" ? match.route.path : undefined;
+    const response = await inServerSpan(deps.pool, request, url, route, async (span) => {
+      try {
+        if (match.kind === "not-found") {
+          throw new HttpError(404, `Nothing is served at ${url.pathname}. Endpoints: ${router.list().join(", ")}.`);
+        }
+        if (match.kind === "wrong-method") {
+          const allow = match.allow.join(", ");
+          throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${request.method}.`, { allow });
+        }
+        return await match.route.handle({ request, url, span }, match.params);
+      } catch (error) {
+        if (error instanceof HttpError) return errorResponse(error);
+        // A bug in the service itself: answer, keep serving, and keep the details in the trace and the log.
+        const message = error instanceof Error ? error.message : String(error);
+        span.recordException(error instanceof Error ? error : message);
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+        log?.(`Unexpected error on ${request.method} ${url.pathname}: ${(error as Error)?.stack ?? message}`);
+        return errorResponse(new HttpError(500, `Internal error while handling ${url.pathname}: ${message}`));
+      }
+    }, info);
+    if (log && (request.method !== "GET" || response.status >= 400)) {
+      const trace = response.headers.get("traceresponse")?.split("-")[1];
+      const ms = (performance.now() - started).toFixed(1);
+      log(`${request.method} ${url.pathname} → ${response.status} in ${ms} ms (trace ${trace})`);
+    }
+    return response;
+  };
+}

@@ -1,0 +1,253 @@
+// The demo page: buttons that call the service, live pool gauges, a plotly
+// timeline and a request log whose rows open the request's trace. Plain
+// browser JavaScript served as is: no build step.
+
+const WARN_AT = 0.7; // utilisation alerts, as in the original demo's practices
+const CRIT_AT = 0.85;
+
+const state = { info: undefined, busy: false, requests: 0, counts: { ok: 0, failed: 0, rejected: 0 }, lastError: "" };
+const $ = (selector) => document.querySelector(selector);
+
+async function call(method, path) {
+  const response = await fetch(path, { method });
+  const body = await response.json().catch(() => ({ error: `HTTP ${response.status} with a body that is not JSON` }));
+  return { status: response.status, body };
+}
+
+/** "ok", "warn" or "crit" from the share of connections in use. */
+function level(stats) {
+  const used = stats.max > 0 ? stats.active / stats.max : 0;
+  return used >= CRIT_AT ? "crit" : used >= WARN_AT ? "warn" : "ok";
+}
+
+function showAbout(info) {
+  $("#about-database").textContent = info.database;
+  $("#about-faults").textContent = info.faults;
+  $("#about-pool").textContent =
+    `"${info.pool.name}", max ${info.pool.max} connections, a request waits at most ${info.pool.acquireTimeoutMs} ms`;
+  const jaeger = $("#about-jaeger");
+  jaeger.replaceChildren();
+  const badge = document.createElement("span");
+  badge.className = `badge ${info.jaeger.exporting ? "on" : "off"}`;
+  badge.textContent = info.jaeger.exporting ? "exporting" : "not found";
+  const link = document.createElement("a");
+  link.href = info.jaeger.ui;
+  link.target = "_blank";
+  link.textContent = info.jaeger.ui;
+  jaeger.append(
+    badge,
+    info.jaeger.exporting
+      ? ` traces go to ${info.jaeger.endpoint}; UI at `
+      : " traces stay in the service's memory (click a request below); start Jaeger for ",
+    link,
+  );
+}
+
+function showPool(stats) {
+  const gauges = $("#gauges");
+  gauges.dataset.level = level(stats);
+  for (const key of ["total", "active", "available", "leaked", "waiting"]) {
+    const gauge = $(`#gauge-${key}`);
+    gauge.querySelector(".value").textContent = String(stats[key]);
+    const meter = gauge.querySelector("meter");
+    meter.max = Math.max(stats.max, stats[key]);
+    meter.value = stats[key];
+    gauge.classList.toggle("nonzero", stats[key] > 0);
+  }
+  const used = stats.max > 0 ? Math.round((stats.active / stats.max) * 100) : 0;
+  $("#utilisation").textContent = `${used} % in use (${stats.active} of ${stats.max})`;
+  showBanner(stats);
+}
+
+function showBanner(stats) {
+  const banner = $("#banner");
+  if (stats.available === 0 && stats.leaked > 0) {
+    banner.className = "exhausted";
+    banner.textContent = `Connection pool exhausted: ${stats.active} of ${stats.max} connections are out, ` +
+      `${stats.leaked} of them leaked. Every request now waits ${state.info?.pool.acquireTimeoutMs ?? "its"} ms ` +
+      `for a connection and fails with 503. Click Reset Pool to reclaim them.` +
+      (state.lastError ? `\n\nLast error: ${state.lastError}` : "");
+    banner.hidden = false;
+  } else if (state.lastError) {
+    banner.className = "exhausted";
+    banner.textContent = state.lastError;
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+    banner.className = "";
+    banner.textContent = "";
+  }
+}
+
+const timeline = { x: [0], active: [0], available: [0], leaked: [0], resets: [] };
+
+function plot(stats, request) {
+  timeline.x.push(request);
+  timeline.active.push(stats.active);
+  timeline.available.push(stats.available);
+  timeline.leaked.push(stats.leaked);
+  drawTimeline();
+}
+
+function drawTimeline() {
+  if (!globalThis.Plotly) {
+    $("#timeline").textContent = "plotly.js did not load: the timeline is unavailable.";
+    return;
+  }
+  // Fresh arrays: Plotly.react redraws only data it sees as new.
+  const line = (name, y, color, style) => ({
+    name,
+    x: [...timeline.x],
+    y: [...y],
+    mode: "lines+markers",
+    line: { shape: "hv", color, ...style },
+  });
+  globalThis.Plotly.react("timeline", [
+    // active is drawn wide and leaked dashed on top: while every active connection is a leaked one, both show.
+    line("active", timeline.active, "#d97706", { width: 6 }),
+    line("available", timeline.available, "#15803d", { width: 2 }),
+    line("leaked", timeline.leaked, "#dc2626", { width: 2, dash: "dash" }),
+  ], {
+    margin: { t: 10, r: 10, b: 40, l: 40 },
+    xaxis: { title: { text: "request" }, dtick: 1, rangemode: "tozero" },
+    yaxis: { title: { text: "connections" }, rangemode: "tozero", dtick: 1 },
+    shapes: timeline.resets.map((x) => ({
+      type: "line",
+      x0: x,
+      x1: x,
+      yref: "paper",
+      y0: 0,
+      y1: 1,
+      line: { dash: "dot", color: "#6b7280" },
+    })),
+    legend: { orientation: "h" },
+  }, { displayModeBar: false, responsive: true });
+}
+
+function logRow({ label, status, outcome, ms, pool, traceId, traceUrl, error }) {
+  const row = document.createElement("tr");
+  row.className = `request ${status >= 503 ? "rejected" : status >= 400 ? "failed" : "ok"}`;
+  row.dataset.traceId = traceId ?? "";
+  const cells = [state.requests, label, status, outcome, ms.toFixed(0), pool.active, pool.available, pool.leaked];
+  for (const value of cells) {
+    const cell = document.createElement("td");
+    cell.textContent = String(value);
+    row.append(cell);
+  }
+  if (error) {
+    const detail = document.createElement("div");
+    detail.className = "error";
+    detail.textContent = error;
+    row.children[3].append(detail);
+  }
+  const traceCell = document.createElement("td");
+  if (traceId) {
+    const link = document.createElement("a");
+    link.href = traceUrl;
+    link.target = "_blank";
+    link.textContent = traceId.slice(0, 12) + "…";
+    link.title = state.info?.jaeger.exporting
+      ? "Open in Jaeger"
+      : "Jaeger was not found when the service started: click the row for the in-memory waterfall";
+    link.addEventListener("click", (event) => event.stopPropagation());
+    traceCell.append(link);
+  }
+  row.append(traceCell);
+  row.addEventListener("click", () => toggleWaterfall(row));
+  $("#log tbody").prepend(row);
+}
+
+async function toggleWaterfall(row) {
+  const next = row.nextElementSibling;
+  if (next?.classList.contains("waterfall")) return next.remove();
+  if (!row.dataset.traceId) return;
+  const holder = document.createElement("tr");
+  holder.className = "waterfall";
+  const cell = document.createElement("td");
+  cell.colSpan = 9;
+  cell.textContent = "Loading trace…";
+  holder.append(cell);
+  row.after(holder);
+  const response = await fetch(`/api/traces/${row.dataset.traceId}?format=html`);
+  if (response.ok) {
+    cell.innerHTML = await response.text(); // lib/waterfall.ts escapes every name and attribute
+  } else {
+    cell.textContent = (await response.json().catch(() => ({}))).error ?? `HTTP ${response.status}`;
+  }
+}
+
+function showCounts() {
+  const { ok, failed, rejected } = state.counts;
+  $("#counts").textContent = `${state.requests} sent: ${ok} ok, ${failed} failed (500), ${rejected} rejected (503)`;
+}
+
+async function hit(endpoint) {
+  const started = performance.now();
+  const { status, body } = await call("POST", `/api/${endpoint}`);
+  const ms = performance.now() - started;
+  state.requests++;
+  if (status === 200) state.counts.ok++;
+  else if (status === 503) state.counts.rejected++;
+  else state.counts.failed++;
+  state.lastError = status === 503 ? body.error : "";
+  const pool = body.pool ?? (await call("GET", "/api/pool")).body;
+  logRow({ label: `POST /api/${endpoint}`, status, outcome: body.outcome ?? "error", ms, pool, ...body });
+  showPool(pool);
+  plot(pool, state.requests);
+  showCounts();
+}
+
+async function busy(work) {
+  if (state.busy) return;
+  state.busy = true;
+  for (const button of document.querySelectorAll("button")) button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    state.lastError = `The page could not reach the service: ${error.message}`;
+    showBanner({ available: 1, leaked: 0 });
+  } finally {
+    state.busy = false;
+    for (const button of document.querySelectorAll("button")) button.disabled = false;
+  }
+}
+
+async function reset() {
+  const { body } = await call("POST", "/api/reset");
+  state.lastError = "";
+  timeline.resets.push(state.requests + 0.5);
+  showPool(body.pool);
+  plot(body.pool, state.requests + 0.5);
+  const banner = $("#banner");
+  banner.className = "healthy";
+  banner.textContent = `Pool reset: ${body.reclaimed} leaked connection(s) reclaimed; failure schedule restarted.`;
+  banner.hidden = false;
+}
+
+for (const button of document.querySelectorAll("button[data-endpoint]")) {
+  button.addEventListener("click", () =>
+    busy(async () => {
+      for (let i = 0; i < Number(button.dataset.count); i++) await hit(button.dataset.endpoint);
+    }));
+}
+$("#reset").addEventListener("click", () => busy(reset));
+
+// Between clicks, keep the gauges live (leak detection and other clients change them too). Every
+// poll is a traced request too: every 5 s keeps them from crowding the service's in-memory traces.
+setInterval(async () => {
+  if (state.busy || document.hidden) return;
+  const { status, body } = await call("GET", "/api/pool").catch(() => ({ status: 0 }));
+  if (status === 200) showPool(body);
+}, 5000);
+
+state.info = (await call("GET", "/api/info")).body;
+showAbout(state.info);
+const initial = (await call("GET", "/api/pool")).body;
+timeline.active[0] = initial.active;
+timeline.available[0] = initial.available;
+timeline.leaked[0] = initial.leaked;
+showPool(initial);
+showCounts();
+// plotly.js is a deferred classic script: it has run before this module does.
+drawTimeline();
+document.body.dataset.ready = "true";

@@ -1,0 +1,130 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { chromium } from "playwright-core";
+import { openDatabase } from "../lib/database.ts";
+import { setupTelemetry } from "../lib/telemetry.ts";
+import { readConfig } from "../lib/service/config.ts";
+import { startService } from "../lib/service/server.ts";
+import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+import { requirement } from "./support/requirement.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../test-artifacts/", import.meta.url);
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "the demo page: bad ×10 exhausts the pool (red gauges), reset heals, good ×10 stays healthy, a trace opens inline",
+  ...requirement("Chromium", exists(CHROMIUM), "apt-get install -y chromium"),
+  async fn() {
+    const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+    const database = await openDatabase({ url: testDatabaseUrl() });
+    const config = readConfig(
+      new Map([["PORT", "0"], ["POOL_NAME", uniquePoolName("browser")], ["FAIL_EVERY", "2"], [
+        "ACQUIRE_TIMEOUT_MS",
+        "300",
+      ]]),
+    );
+    const service = await startService(config, { telemetry, database, log: () => {}, warn: () => {} });
+    const profile = await Deno.makeTempDir({ prefix: "leak-lab-chromium-" });
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+      viewport: { width: 1280, height: 1000 },
+    });
+    try {
+      const page = browser.pages()[0] ?? await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      await page.goto(service.url);
+      await page.waitForSelector("body[data-ready=true]");
+      assertEquals(await page.textContent("#about-faults"), "every 2nd query fails");
+      assertStringIncludes((await page.textContent("#about-jaeger"))!, "not found");
+
+      const rows = () => page.locator("#log tr.request").count();
+      const gauge = (name: string) => page.textContent(`#gauge-${name} .value`);
+      const idle = () => page.locator("#bad-1:enabled").waitFor();
+      const rowCount = (n: number) => page.locator("#log tr.request").nth(n - 1).waitFor();
+
+      await page.click("#bad-10");
+      await rowCount(10);
+      await idle();
+      assertEquals([await gauge("active"), await gauge("available"), await gauge("leaked")], ["5", "0", "5"]);
+      assertEquals(await page.getAttribute("#gauges", "data-level"), "crit");
+      const border = await page.evaluate("getComputedStyle(document.querySelector('#gauge-active')).borderTopColor");
+      assertEquals(border, "rgb(220, 38, 38)", "critical gauges are red");
+      assertStringIncludes((await page.textContent("#banner"))!, "Connection pool exhausted: 5 of 5 connections");
+
+      await page.click("#bad-1"); // the outage: the next request waits ACQUIRE_TIMEOUT_MS and gets 503
+      await rowCount(11);
+      await idle();
+      assertEquals(await page.textContent("#log tr.request:first-child td:nth-child(3)"), "503");
+      const banner = (await page.textContent("#banner"))!;
+      assertStringIncludes(banner, "Last error: Connection pool exhausted: pool");
+      assertStringIncludes(banner, "lib/handlers.ts");
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: new URL("demo-exhausted.png", ARTIFACTS).pathname, fullPage: true });
+
+      await page.click("#reset");
+      await idle();
+      assertStringIncludes((await page.textContent("#banner"))!, "Pool reset: 5 leaked connection(s) reclaimed");
+      assertEquals([await gauge("active"), await gauge("leaked")], ["0", "0"]);
+      assertEquals(await page.getAttribute("#gauges", "data-level"), "ok");
+
+      await page.click("#good-10");
+      await rowCount(21);
+      await idle();
+      assertEquals([await gauge("active"), await gauge("leaked"), await gauge("available")], ["0", "0", "5"]);
+      assertEquals(await page.getAttribute("#gauges", "data-level"), "ok");
+      const statuses = await page.$$eval(
+        "#log tr.request td:nth-child(3)",
+        (cells) => cells.slice(0, 10).map((c) => c.textContent),
+      );
+      assertEquals(statuses.filter((s) => s === "200").length, 5, "good ×10: half the queries fail...");
+      assertEquals(statuses.filter((s) => s === "500").length, 5, "...and none is rejected");
+      assertEquals(await rows(), 21);
+      assertEquals(await page.locator("#timeline .scatterlayer .trace").count(), 3, "plotly drew 3 lines");
+      const markers = await page.locator("#timeline .scatterlayer .trace:first-child .points path").count();
+      assertEquals(markers, 23, "one point per request, plus the start and the reset");
+
+      // Open the waterfall of the first failed bad request (the 2nd request, 20th row from the top).
+      const failedBad = page.locator("#log tr.request").nth(19);
+      assertEquals(await failedBad.locator("td:nth-child(3)").textContent(), "500");
+      await failedBad.click();
+      const waterfall = page.locator("#log tr.waterfall .leak-lab-waterfall");
+      await waterfall.waitFor();
+      const text = (await waterfall.textContent())!;
+      for (
+        const part of ["POST /api/bad", "bad_query_with_leak", "get_connection", "database.query", "connection_leaked"]
+      ) {
+        assertStringIncludes(text, part);
+      }
+      const jaegerLink = await failedBad.locator("a").getAttribute("href");
+      assert(jaegerLink?.startsWith("http://localhost:16686/trace/"), `Jaeger link: ${jaegerLink}`);
+
+      await page.screenshot({ path: new URL("demo-page.png", ARTIFACTS).pathname, fullPage: true });
+      assertEquals(pageErrors, []);
+    } finally {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+      await service.close();
+      await telemetry.shutdown();
+    }
+  },
+});

@@ -1,0 +1,144 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { DCLinter } from "dclint";
+import { parse } from "yaml";
+import { readConfig } from "../lib/service/config.ts";
+import { testDatabaseUrl } from "./support/database.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const COMPOSE = new URL("docker-compose.yml", ROOT);
+const DOCKERFILE = new URL("Dockerfile", ROOT);
+
+interface Service {
+  image?: string;
+  build?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+}
+const compose = parse(Deno.readTextFileSync(COMPOSE)) as { services: Record<string, Service> };
+const { demo, jaeger, postgres } = compose.services;
+
+/** The container ports a service publishes. */
+const published = (service: Service) => (service.ports ?? []).map((p) => Number(p.split(":").at(-1)));
+
+/** Sources of the Dockerfile's COPY instructions. */
+function copiedPaths(): string[] {
+  return Deno.readTextFileSync(DOCKERFILE).split("\n")
+    .filter((line) => line.startsWith("COPY "))
+    .flatMap((line) => line.split(/\s+/).slice(1).filter((word) => !word.startsWith("--")).slice(0, -1));
+}
+
+Deno.test("docker-compose.yml passes dclint's compose schema and rules with no error or warning", () => {
+  // Double quotes in ports, as `deno fmt` writes them; every other rule at its default.
+  const linter = new DCLinter({
+    rules: { "require-quotes-in-ports": [1, { quoteType: "double" }] },
+    quiet: false,
+    debug: false,
+    exclude: [],
+  });
+  const [result] = linter.lintFiles([COMPOSE.pathname], false);
+  const problems = result.messages.map((m) => `${m.line}:${m.column} ${m.rule}: ${m.message}`);
+  assertEquals(problems, []);
+  assertEquals([result.errorCount, result.warningCount], [0, 0]);
+});
+
+Deno.test("docker-compose.yml runs pinned Postgres 16 with a healthcheck and the demo schema", () => {
+  assertEquals(postgres.image, "postgres:16-alpine");
+  assertStringIncludes(postgres.healthcheck!.test.join(" "), "pg_isready");
+  const schema = postgres.volumes!.find((v) => v.includes("/docker-entrypoint-initdb.d/"));
+  assertMatch(schema!, /^\.\/lib\/schema\.sql:\/docker-entrypoint-initdb\.d\/\w+\.sql:ro$/);
+  Deno.statSync(new URL("lib/schema.sql", ROOT));
+  assertEquals(published(postgres), [5432]);
+});
+
+Deno.test("docker-compose.yml runs Jaeger v2 all-in-one at an exact tag with UI and OTLP ports", () => {
+  assertMatch(jaeger.image!, /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+  assertEquals(published(jaeger).toSorted(), [16686, 4317, 4318].toSorted());
+});
+
+Deno.test("docker-compose.yml wires the demo to Postgres and Jaeger, and its settings parse", () => {
+  const env = demo.environment!;
+  const database = new URL(env.DATABASE_URL);
+  const pg = postgres.environment!;
+  assertEquals(
+    [database.hostname, database.port, database.username, database.password, database.pathname],
+    ["postgres", "5432", pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`],
+  );
+  assertEquals(env.OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
+  assertEquals(env.HOST, "0.0.0.0");
+  assertEquals(demo.depends_on!.postgres.condition, "service_healthy");
+  const config = readConfig(new Map(Object.entries(env)));
+  assertEquals(published(demo), [config.port]);
+  assertEquals(demo.build, ".");
+  assertMatch(Deno.readTextFileSync(DOCKERFILE), /^FROM denoland\/deno:\d+\.\d+\.\d+$/m);
+});
+
+Deno.test("the Dockerfile copies every local module main.ts loads", async () => {
+  const copied = copiedPaths();
+  assertEquals(copied.toSorted(), ["deno.json", "deno.lock", "lib", "main.ts"]);
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", "main.ts"], cwd: ROOT }).output();
+  assert(info.success, new TextDecoder().decode(info.stderr));
+  const modules: { specifier: string }[] = JSON.parse(new TextDecoder().decode(info.stdout)).modules;
+  const local = modules.map((m) => m.specifier).filter((s) => s.startsWith(ROOT.href)).map((s) =>
+    s.slice(ROOT.href.length)
+  );
+  assert(local.length > 20, `main.ts loads ${local.length} local modules`);
+  const missing = local.filter((path) => !copied.some((c) => path === c || path.startsWith(`${c}/`)));
+  assertEquals(missing, []);
+});
+
+Deno.test("the image's files run the service with the compose settings (Postgres via DATABASE_URL)", async () => {
+  // What `docker build` does, minus Docker: copy what the Dockerfile copies, `deno install --frozen`, run main.ts.
+  const image = await Deno.makeTempDir({ prefix: "leak-lab-image-" });
+  try {
+    for (const path of copiedPaths()) {
+      await new Deno.Command("cp", { args: ["-r", new URL(path, ROOT).pathname, `${image}/`] }).output();
+    }
+    const install = await new Deno.Command(Deno.execPath(), { args: ["install", "--frozen"], cwd: image }).output();
+    assert(install.success, new TextDecoder().decode(install.stderr));
+
+    // The compose environment, pointed at this machine: the test's Postgres, loopback only, no Jaeger.
+    const env = {
+      ...demo.environment!,
+      DATABASE_URL: testDatabaseUrl(),
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
+      HOST: "127.0.0.1",
+      PORT: "0",
+    };
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts"],
+      cwd: image,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let stdout = "";
+    while (!stdout.includes("Press Ctrl+C")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += value;
+    }
+    try {
+      const address = stdout.match(/service: (http:\/\/\S+)/)?.[1];
+      assert(address, `no banner: ${stdout}`);
+      assertStringIncludes(stdout, "(DATABASE_URL)");
+      const good = await fetch(new URL("api/good", address), { method: "POST" });
+      assertEquals((await good.json()).ok, true);
+      const plotly = await fetch(new URL("vendor/plotly.min.js", address));
+      assertEquals([plotly.status, (await plotly.bytes()).length > 1_000_000], [200, true]);
+    } finally {
+      child.kill("SIGTERM");
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stdout += chunk.value;
+      const status = await child.status;
+      assertEquals(status.code, 0, await stderr);
+    }
+    assertStringIncludes(stdout, "Stopped.");
+  } finally {
+    await Deno.remove(image, { recursive: true });
+  }
+});
