@@ -11,7 +11,8 @@
 const LIBRARY_FILES = ["pool.ts", "lease.ts", "acquire_site.ts"].map((file) =>
   new URL(`./${file}`, import.meta.url).href
 );
-const FRAME_LOCATION = /\(?((?:file|https?|npm|jsr):[^\s()]+?):(\d+):(\d+)\)?\s*$/;
+// `<anonymous>` is code evaluated by the runtime: a Deno Jupyter cell or the REPL.
+const FRAME_LOCATION = /\(?((?:file|https?|npm|jsr):[^\s()]+?|<anonymous>):(\d+):(\d+)\)?\s*$/;
 
 /** The acquiring code's stack frames, with the pool's own frames and runtime internals removed. */
 export function acquireStack(captured: Error): string {
@@ -41,6 +42,10 @@ export function acquireSite(captured: Error): string {
   const first = FRAME_LOCATION.exec(acquireStack(captured).split("\n")[0] ?? "");
   if (!first) return "(unknown)";
   const cwd = `file://${Deno.cwd()}/`;
-  const file = first[1].startsWith(cwd) ? first[1].slice(cwd.length) : first[1];
+  const file = first[1] === "<anonymous>"
+    ? "notebook cell"
+    : first[1].startsWith(cwd)
+    ? first[1].slice(cwd.length)
+    : first[1];
   return `${file}:${first[2]}:${first[3]}`;
 }

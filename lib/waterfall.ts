@@ -53,11 +53,13 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
         escapeHtml(event.name)
       } <span style="color:#6b7280">${attributes}</span></div>`;
     }).join("");
+    const message = span.statusMessage ?? "error";
     const status = span.status === "error"
-      ? ` <span style="color:#dc2626">✖ ${escapeHtml(span.statusMessage ?? "error")}</span>`
+      ? ` <span style="color:#dc2626" title="${escapeHtml(message)}">✖ ${escapeHtml(truncate(message, 120))}</span>`
       : "";
     return `<tr data-span="${span.spanId}">` +
-      `<td style="padding:2px 8px 2px ${4 + span.depth * 16}px;white-space:nowrap;vertical-align:top">` +
+      // Long event attributes and error messages wrap inside the name column instead of running over the bars.
+      `<td style="padding:2px 8px 2px ${4 + span.depth * 16}px;width:40%;overflow-wrap:anywhere;vertical-align:top">` +
       `${escapeHtml(span.name)}${status}${events}</td>` +
       `<td style="width:50%;vertical-align:top"><div style="position:relative;height:14px;background:#f3f4f6">` +
       `<div style="position:absolute;left:${left.toFixed(2)}%;width:${
@@ -90,6 +92,10 @@ export function waterfallText(spans: readonly SpanView[]): string {
     const events = span.events.map((event) => `\n${indent}   └ event ${event.name}`).join("");
     return `${indent}├─ ${span.name} (${span.durationMs.toFixed(2)} ms${status})${events}`;
   }).join("\n");
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** Escapes text for HTML element content and attribute values. */

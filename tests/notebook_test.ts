@@ -1,0 +1,234 @@
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { ErrorGuard, EscapedErrorsError } from "../lib/jupyter_guard.ts";
+import { linkBundle, type MimeBundle, notebookCells, show } from "../lib/notebook.ts";
+import { TracedPool } from "../lib/pool.ts";
+import { currentTelemetry, setupTelemetry, type Telemetry, traceUrl } from "../lib/telemetry.ts";
+import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+
+const url = testDatabaseUrl();
+
+/** Each test gets its own pool, guard and display; they share this file's telemetry (it is process-wide). */
+async function setup(options: { maxSpans?: number } = {}) {
+  const telemetry = await setupTelemetry({ serviceName: "notebook-test", otlpEndpoint: false });
+  const pool = new TracedPool({ connectionString: url, name: uniquePoolName("notebook-test"), log: () => {} });
+  const shown: MimeBundle[] = [];
+  const guard = new ErrorGuard().install();
+  const cell = notebookCells({
+    telemetry,
+    pool,
+    guard,
+    display: (bundle) => Promise.resolve(void shown.push(bundle)),
+    ...options,
+  });
+  const done = async () => {
+    guard.uninstall();
+    await pool.end();
+  };
+  return { telemetry, pool, shown, guard, cell, done };
+}
+
+function traceIdShown(bundle: MimeBundle): string {
+  const match = /Jaeger: \S+\/trace\/([0-9a-f]{32})/.exec(bundle["text/plain"]);
+  if (!match) throw new Error(`No Jaeger trace link in: ${bundle["text/plain"]}`);
+  return match[1];
+}
+
+function rootOf(telemetry: Telemetry, traceId: string): ReadableSpan {
+  const spans = telemetry.spans.trace(traceId);
+  const roots = spans.filter((s) => s.parentSpanContext === undefined);
+  assertEquals(roots.length, 1, `one root span in ${spans.map((s) => s.name)}`);
+  return roots[0];
+}
+
+Deno.test("notebookCells() refuses to start before setupTelemetry, saying what to call", () => {
+  assertEquals(currentTelemetry(), undefined, "this test runs first in its file, before any setup");
+  assertThrows(() => notebookCells(), Error, "call `await setupTelemetry()` first, or pass { telemetry }");
+});
+
+Deno.test("cell() runs its work in a new root trace inside the pool's scope and shows link and waterfall", async () => {
+  const { telemetry, pool, shown, cell, done } = await setup();
+  // An active span outside the cell must not become its parent: each cell is its own trace.
+  const outer = telemetry.tracer.startSpan("outer");
+  const rows = await telemetry.tracer.startActiveSpan("outer-active", (span) =>
+    cell("read sensors", async () => {
+      const conn = await pool.acquire();
+      try {
+        return (await conn.query("SELECT sensor_id FROM sensors ORDER BY id LIMIT 2")).rows;
+      } finally {
+        conn.release();
+      }
+    }).finally(() => span.end()));
+  outer.end();
+
+  assertEquals(rows, [{ sensor_id: "sensor-02" }, { sensor_id: "sensor-03" }]);
+  assertEquals(shown.length, 1);
+  const traceId = traceIdShown(shown[0]);
+  const root = rootOf(telemetry, traceId);
+  assertEquals(root.name, "read sensors");
+  assert(traceId !== outer.spanContext().traceId);
+  const children = telemetry.spans.trace(traceId).filter((s) => s !== root);
+  assertEquals(children.map((s) => s.name).sort(), ["database.query", "get_connection", "return_connection"]);
+  assert(children.every((s) => s.parentSpanContext?.spanId === root.spanContext().spanId));
+
+  const [headline, link] = shown[0]["text/plain"].split("\n");
+  assertMatch(
+    headline,
+    /^✓ cell "read sensors" · \d+\.\d ms · 4 spans · pool 0\/5 in use, 5 available, 0 leaked$/,
+  );
+  assertEquals(link, `Jaeger: ${traceUrl(traceId)} (not exported: no Jaeger was found when telemetry started)`);
+  const html = shown[0]["text/html"] as string;
+  assertStringIncludes(html, `data-trace-id="${traceId}"`);
+  assertStringIncludes(html, `<a href="${traceUrl(traceId)}" target="_blank">`);
+  assertStringIncludes(html, "leak-lab-waterfall");
+  for (const span of telemetry.spans.trace(traceId)) {
+    assertStringIncludes(html, `data-span="${span.spanContext().spanId}"`);
+  }
+  await done();
+});
+
+Deno.test("cell() marks a connection still out at its end as leaked and says so", async () => {
+  const { telemetry, pool, shown, cell, done } = await setup();
+  const lease = await cell("forgets to release", () => pool.acquire());
+
+  assertEquals(pool.stats().leaked, 1);
+  assertStringIncludes(
+    shown[0]["text/plain"].split("\n")[0],
+    "pool 1/5 in use, 4 available, 1 leaked (+1 in this cell)",
+  );
+  const root = rootOf(telemetry, traceIdShown(shown[0]));
+  const leak = root.events.find((e) => e.name === "connection_leaked");
+  assertEquals(leak?.attributes?.["lease.id"], lease.id);
+  assertStringIncludes(shown[0]["text/html"] as string, "connection_leaked");
+  assertEquals(pool.reset(), 1);
+  await done();
+});
+
+Deno.test("cell() shows the trace of failed work, then rethrows its error", async () => {
+  const { telemetry, pool, shown, cell, done } = await setup();
+  const error = await assertRejects(() => cell("divides by zero", () => pool.query("SELECT 1 / 0")));
+
+  assertEquals((error as { code?: string }).code, "22012");
+  assertEquals(shown.length, 1);
+  assertMatch(shown[0]["text/plain"], /^✖ cell "divides by zero" · .* · failed: error: division by zero\n/);
+  const root = rootOf(telemetry, traceIdShown(shown[0]));
+  assertEquals(root.status.code, SpanStatusCode.ERROR);
+  assertEquals(pool.stats().active, 0);
+  await done();
+});
+
+Deno.test("cell() fails for an error that escaped it, and the next cell for one that escaped between cells", async () => {
+  const { shown, cell, guard, done } = await setup();
+  const stray = await assertRejects(
+    () =>
+      cell("starts a promise it never awaits", () => {
+        Promise.reject(new Error("nobody awaited me"));
+        return 1;
+      }),
+    EscapedErrorsError,
+    "1 error(s) escaped a cell without failing it",
+  );
+  assertStringIncludes(stray.message, "Error: nobody awaited me");
+  assertEquals(shown.length, 1, "the cell's trace is still shown");
+
+  setTimeout(() => {
+    throw new Error("thrown in a timer");
+  }, 0);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  let ran = false;
+  await assertRejects(
+    () => cell("runs after the stray timer", () => (ran = true)),
+    EscapedErrorsError,
+    "Error: thrown in a timer",
+  );
+  assertEquals(ran, false, "the cell does not start while an earlier error is unreported");
+  assertEquals(await cell("runs once the error was reported", () => 2), 2);
+
+  Promise.reject(new Error("escaped the last cell"));
+  await assertRejects(() => cell.finish(), EscapedErrorsError, "escaped the last cell");
+  await cell.finish();
+  assert(guard.installed);
+  await done();
+  assertEquals(guard.installed, false);
+});
+
+Deno.test("cell() without a pool runs its work in a root span of the telemetry's tracer", async () => {
+  const telemetry = await setupTelemetry({ otlpEndpoint: false });
+  const shown: MimeBundle[] = [];
+  const guard = new ErrorGuard().install();
+  const cell = notebookCells({ telemetry, guard, display: (bundle) => Promise.resolve(void shown.push(bundle)) });
+  const value = await cell("no pool", () => "done", { summary: (v) => `returned ${v}` });
+  guard.uninstall();
+
+  assertEquals(value, "done");
+  assertMatch(shown[0]["text/plain"], /^✓ cell "no pool" · \d+\.\d ms · 1 spans · returned done\n/);
+  assertEquals(rootOf(telemetry, traceIdShown(shown[0])).name, "no pool");
+});
+
+Deno.test("cell() draws at most maxSpans spans and says how many more the trace has", async () => {
+  const { pool, shown, cell, done } = await setup({ maxSpans: 2 });
+  await cell("four spans", () => pool.query("SELECT 1"));
+
+  const text = shown[0]["text/plain"];
+  assertStringIncludes(text, "· 4 spans ·");
+  assertStringIncludes(text, "… 2 more spans: open the trace");
+  assertEquals((shown[0]["text/html"] as string).match(/<tr data-span=/g)?.length, 2);
+  await done();
+});
+
+Deno.test("notebookCells() and cell() reject bad options and names with a RangeError", async () => {
+  const { telemetry, cell, done } = await setup();
+  assertThrows(
+    () => notebookCells({ telemetry, maxSpans: 0 }),
+    RangeError,
+    "Cannot wrap notebook cells as 'maxSpans' must be a positive integer: current value is 0",
+  );
+  assertThrows(
+    () => notebookCells({ telemetry, display: "html" as never }),
+    RangeError,
+    "'display' must be a function: current value is html",
+  );
+  await assertRejects(() => cell(" ", () => 1), RangeError, "'name' must be a non-empty string");
+  await done();
+});
+
+Deno.test("show() prints the text/plain form outside a Jupyter kernel; linkBundle() escapes its HTML", async () => {
+  const printed: unknown[] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => void printed.push(...args);
+  try {
+    await show({ "text/plain": "plain", "text/html": "<b>rich</b>" });
+  } finally {
+    console.log = original;
+  }
+  assertEquals(printed, ["plain"]);
+
+  const bundle = linkBundle("http://localhost:16686/search?service=a&tags=%7B%7D", `Traces <"leaked">`);
+  assertEquals(bundle["text/plain"], `Traces <"leaked">: http://localhost:16686/search?service=a&tags=%7B%7D`);
+  assertStringIncludes(bundle["text/html"] as string, `href="http://localhost:16686/search?service=a&amp;tags=%7B%7D"`);
+  assertStringIncludes(bundle["text/html"] as string, "Traces &lt;&quot;leaked&quot;&gt;");
+});
+
+Deno.test("ErrorGuard.check() throws EscapedErrorsError listing every escaped error once, oldest first", async () => {
+  const guard = new ErrorGuard().install();
+  Promise.reject(new Error("first"));
+  Promise.reject("second, not an Error");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const error = assertThrows(() => guard.check(), EscapedErrorsError);
+  guard.uninstall();
+
+  assertInstanceOf(error.cause, Error);
+  assertEquals(error.name, "EscapedErrorsError");
+  assertEquals(error.errors.length, 2);
+  assertStringIncludes(error.message, "  - Error: first\n  - second, not an Error\nAwait every promise");
+  guard.check(); // reported once, then forgotten
+});
