@@ -1,0 +1,154 @@
+/**
+ * The learner's commands (`tasks/steps.ts`: steps, check, hint, reset-step)
+ * run as a learner runs them, with progress kept in a temporary file so a
+ * learner's own `.leaklab/progress.json` is never touched.
+ */
+import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
+import type { CheckpointRun } from "../lib/checkpoint_runner.ts";
+import { fingerprint, listSteps, REPO_ROOT } from "../lib/workshop_steps.ts";
+import { explainBroken, restoreStarter } from "../tasks/steps_support.ts";
+import { testDatabaseUrl } from "./support/database.ts";
+import { fakeStepsRepo } from "./support/fake_steps.ts";
+
+/** Runs `deno run -A tasks/steps.ts <args>` with its own progress file. */
+async function steps(progressFile: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tasks/steps.ts", ...args],
+    cwd: REPO_ROOT,
+    env: { LEAKLAB_PROGRESS_FILE: progressFile, DATABASE_URL: testDatabaseUrl(), NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: result.code, out: decoder.decode(result.stdout) + decoder.decode(result.stderr) };
+}
+
+async function git(root: string, ...args: string[]): Promise<void> {
+  const result = await new Deno.Command("git", {
+    args: ["-C", root, "-c", "user.name=Leak Lab", "-c", "user.email=lab@example.invalid", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!result.success) throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(result.stderr)}`);
+}
+
+Deno.test("deno task check runs the next step's checkpoint and prints its failure, file and hint", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
+  const progress = `${dir}/progress.json`;
+  try {
+    const check = await steps(progress, "check");
+    assertEquals(check.code, 1, check.out);
+    assertStringIncludes(check.out, "Checking step 1: Reproduce the exhaustion");
+    assertStringIncludes(check.out, "✗ findExhaustion() names the first request that found the pool exhausted");
+    assertStringIncludes(check.out, "✗ Step 01-reproduce-exhaustion is not solved yet.");
+    assertStringIncludes(check.out, "that is a query failure, not exhaustion");
+    assertStringIncludes(check.out, "Edit workshop-steps/01-reproduce-exhaustion/find_exhaustion.ts");
+    assertStringIncludes(check.out, "Hint:\n  A request can fail for two reasons here");
+    assertEquals(JSON.parse(await Deno.readTextFile(progress)), { version: 1, passed: {} });
+
+    const unknown = await steps(progress, "check", "99");
+    assertEquals(unknown.code, 2);
+    assertStringIncludes(unknown.out, `There is no step "99". Name a step by its number or folder: 1 (01-`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task steps lists done / next / pending from the progress a previous run saved", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
+  const progress = `${dir}/progress.json`;
+  try {
+    const all = await listSteps();
+    const fresh = await steps(progress, "list");
+    assertEquals(fresh.code, 0);
+    assertStringIncludes(fresh.out, `0 of ${all.length} steps done`);
+    assertMatch(fresh.out, /▶ {2}1 {2}Reproduce the exhaustion.* next/);
+    assertMatch(fresh.out, /· {2}2 {2}Find the leaking traces.* pending/);
+
+    // What `check` saves when step 1 passes: its files' fingerprints at that moment.
+    const passed = { [all[0].id]: { at: new Date().toISOString(), files: await fingerprint(all[0]) } };
+    await Deno.writeTextFile(progress, JSON.stringify({ version: 1, passed }));
+    const later = await steps(progress, "list");
+    assertStringIncludes(later.out, `1 of ${all.length} steps done`);
+    assertMatch(later.out, /✓ {2}1 {2}Reproduce the exhaustion.* done/);
+    assertMatch(later.out, /▶ {2}2 {2}Find the leaking traces.* next/);
+    assertStringIncludes(later.out, "Next: edit workshop-steps/02-find-leaks-in-traces/find_leaks.ts");
+
+    await Deno.writeTextFile(progress, JSON.stringify({ version: 1, passed: { [all[0].id]: { at: "", files: {} } } }));
+    const edited = await steps(progress, "list");
+    assertMatch(edited.out, /▶ {2}1 .* next {2}\(passed before, edited since: re-check\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task hint prints the step's hint, and reset-step without a step says how to use it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
+  try {
+    const hint = await steps(`${dir}/progress.json`, "hint", "3");
+    assertEquals(hint.code, 0);
+    assertStringIncludes(hint.out, "Hint for step 3, Fix the leak with `finally`");
+    assertStringIncludes(hint.out, "try { … } finally { conn.release(); }");
+    const reset = await steps(`${dir}/progress.json`, "reset");
+    assertEquals(reset.code, 2);
+    assertStringIncludes(reset.out, "Name the step to reset, e.g. `deno task reset-step 3`.");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("restoreStarter() puts back the committed starter and keeps the learner's version", async () => {
+  const root = await fakeStepsRepo();
+  try {
+    await git(root, "init", "-q");
+    await git(root, "add", ".");
+    await git(root, "commit", "-q", "-m", "steps");
+    const [step] = await listSteps(root);
+    const starter = await Deno.readTextFile(`${step.dir}/answer.ts`);
+    await Deno.writeTextFile(`${step.dir}/answer.ts`, "export const answer = 41; // my try\n");
+
+    const restored = await restoreStarter(step, "HEAD", root);
+    assertEquals(await Deno.readTextFile(`${step.dir}/answer.ts`), starter);
+    assertEquals(restored.length, 1);
+    assertEquals(restored[0].file, "answer.ts");
+    assertMatch(restored[0].backup!, /^\.leaklab\/backup\/01-first-thing\/.*-answer\.ts$/);
+    assertEquals(await Deno.readTextFile(`${root}/${restored[0].backup}`), "export const answer = 41; // my try\n");
+
+    assertEquals(await restoreStarter(step, "HEAD", root), [{ file: "answer.ts" }], "unchanged: no backup");
+    await assertRejects(() => restoreStarter(step, "no-such-ref", root), Error, "--ref <commit>");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("restoreStarter() explains that it needs a git clone, and writes nothing without one", async () => {
+  const root = await fakeStepsRepo();
+  try {
+    const [step] = await listSteps(root);
+    await Deno.writeTextFile(`${step.dir}/answer.ts`, "mine\n");
+    await assertRejects(() => restoreStarter(step, "HEAD", root), Error, "is not a git clone");
+    assertEquals(await Deno.readTextFile(`${step.dir}/answer.ts`), "mine\n");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("explainBroken() says why a checkpoint reached no verdict and which file to edit", async () => {
+  const [step] = await listSteps();
+  const run = (outcome: CheckpointRun["outcome"], output: string): CheckpointRun => ({
+    outcome,
+    output,
+    verdicts: [],
+    code: outcome === "timeout" ? undefined : 1,
+    durationMs: 120_000,
+  });
+  const timeout = explainBroken(step, run("timeout", ""));
+  assertStringIncludes(timeout, "did not finish in time (120 s)");
+  assertStringIncludes(timeout, "Edit workshop-steps/01-reproduce-exhaustion/find_exhaustion.ts");
+  const typeError = explainBroken(step, run("broken", "TS2322 [ERROR]: Type 'string' is not assignable"));
+  assertStringIncludes(typeError, "your code does not type-check");
+  assertStringIncludes(typeError, "TS2322 [ERROR]: Type 'string' is not assignable");
+  assertStringIncludes(explainBroken(step, run("broken", "TS2307 [ERROR]: Cannot find module")), "an import cannot");
+  assertStringIncludes(explainBroken(step, run("broken", "error: Leaks detected:\n  - A timer")), "left work running");
+  assert(explainBroken(step, run("broken", "error: Uncaught (in promise)")).includes("it crashed"));
+});

@@ -1,0 +1,159 @@
+/**
+ * Checkpoint of step 2: `findLeakingTraces()` names exactly the traces whose
+ * connections are still out. The expected answer comes from the leases
+ * themselves (the checkpoint keeps each one it hands out), not from spans.
+ */
+import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
+import { describeError, eventsNamed, listOf, runRequests, traceOf } from "../../lib/checkpoint_requests.ts";
+import { FaultSchedule, readSensors } from "../../lib/faults.ts";
+import { type Lease, TracedPool } from "../../lib/pool.ts";
+import { uniquePoolName } from "../../tests/support/database.ts";
+import { testTracer } from "../../tests/support/tracing.ts";
+import { findLeakingTraces } from "./find_leaks.ts";
+
+const step: Checkpoint = checkpoint({
+  step: "02-find-leaks-in-traces",
+  edit: "find_leaks.ts",
+  hint: new URL("./hint.md", import.meta.url),
+});
+const url = checkpointDatabaseUrl();
+
+Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a connection", async () => {
+  const { tracer, exporter } = testTracer();
+  const pool = new TracedPool({
+    connectionString: url,
+    name: uniquePoolName("step02"),
+    max: 8,
+    acquireTimeoutMs: 300,
+    tracer,
+    log: () => {},
+  });
+  const faults = new FaultSchedule({ failEvery: 2 });
+  const leases: { lease: Lease; request: number }[] = [];
+  let current = 0;
+  const take = async () => {
+    const lease = await pool.acquire();
+    leases.push({ lease, request: current });
+    return lease;
+  };
+
+  // The same query and faults; only what happens to the connections differs.
+  const handlers: Record<string, () => Promise<unknown>> = {
+    bad_query_with_leak: () =>
+      pool.scope("bad_query_with_leak", async () => {
+        const conn = await take();
+        const rows = await readSensors(conn, faults);
+        conn.release(); // only on success
+        return rows;
+      }),
+    good_query_no_leak: () =>
+      pool.scope("good_query_no_leak", async () => {
+        const conn = await take();
+        try {
+          return await readSensors(conn, faults);
+        } finally {
+          conn.release();
+        }
+      }),
+    read_with_audit: () =>
+      pool.scope("read_with_audit", async () => {
+        await using audit = await take(); // returned on every path
+        await audit.query("SELECT 1");
+        const conn = await take();
+        const rows = await readSensors(conn, faults);
+        conn.release(); // only on success
+        return rows;
+      }),
+    report_job: async () => {
+      // No pool.scope(): nothing marks this leak, no connection_leaked event.
+      const conn = await take();
+      const rows = await readSensors(conn, faults);
+      conn.release(); // only on success
+      return rows;
+    },
+  };
+  const plan = [
+    "bad_query_with_leak",
+    "bad_query_with_leak",
+    "good_query_no_leak",
+    "good_query_no_leak",
+    "read_with_audit",
+    "read_with_audit",
+    "report_job",
+    "report_job",
+    "bad_query_with_leak",
+    "bad_query_with_leak",
+    "good_query_no_leak",
+    "good_query_no_leak",
+    "report_job",
+    "report_job",
+  ];
+
+  try {
+    const outcomes = await runRequests(tracer, plan.length, (request) => {
+      current = request;
+      return handlers[plan[request - 1]]();
+    });
+    const spans = exporter.getFinishedSpans();
+    const found = findLeakingTraces(spans);
+
+    const expected = new Map<string, number[]>();
+    for (const { lease } of leases.filter((l) => l.lease.state === "active")) {
+      expected.set(lease.span.traceId, [...(expected.get(lease.span.traceId) ?? []), lease.id].sort((a, b) => a - b));
+    }
+    step.expect(
+      expected.size === 5 && pool.stats().active === 5,
+      () =>
+        `checkpoint bug: expected 5 leaking requests holding 5 connections, got ${expected.size} and ` +
+        `${pool.stats().active}`,
+    );
+    const requestOf = new Map(outcomes.map((o) => [o.traceId, o]));
+    const describe = (traceId: string) => {
+      const outcome = requestOf.get(traceId);
+      if (!outcome) return `trace ${traceId} (not one of the checkpoint's requests)`;
+      return `trace ${traceId} (request ${outcome.request}, ${plan[outcome.request - 1]}, ${
+        outcome.ok ? "succeeded" : `failed with ${describeError(outcome.error)}`
+      })`;
+    };
+
+    const seen = new Set<string>();
+    for (const leak of found) {
+      step.expect(!seen.has(leak.traceId), () => `findLeakingTraces() named ${describe(leak.traceId)} twice.`);
+      seen.add(leak.traceId);
+      step.expect(expected.has(leak.traceId), () => {
+        const returned = eventsNamed(traceOf(spans, leak.traceId), "connection_returned_safely")
+          .map((e) => `#${e.attributes["lease.id"]}`);
+        return `findLeakingTraces() named ${describe(leak.traceId)} as leaking, but every connection it took came ` +
+          `back: its trace has connection_returned_safely for ${listOf(returned)}. A failed request is not ` +
+          `necessarily a leaking one: errors are what the logs show, the missing return is what the trace shows.`;
+      });
+    }
+    for (const [traceId, leaseIds] of expected) {
+      const reported = found.find((leak) => leak.traceId === traceId);
+      const unscoped = plan[(requestOf.get(traceId)?.request ?? 1) - 1] === "report_job";
+      step.expect(
+        reported !== undefined,
+        () =>
+          `findLeakingTraces() missed ${describe(traceId)}: it took connection(s) ${
+            listOf(leaseIds.map((id) => `#${id}`))
+          } (connection_acquired) and never returned them (no connection_returned_safely with that lease.id).` +
+          (unscoped
+            ? " This request ran outside pool.scope(), so no connection_leaked event marks it: compare what was " +
+              "acquired with what was returned."
+            : ""),
+      );
+      const got = [...reported.leaseIds].sort((a, b) => a - b);
+      step.expect(
+        JSON.stringify(got) === JSON.stringify(leaseIds),
+        () =>
+          `findLeakingTraces() gave leaseIds [${reported.leaseIds}] for ${describe(traceId)}, but only ` +
+          `${
+            listOf(leaseIds.map((id) => `#${id}`))
+          } stayed out: the other connection(s) of that request were returned.`,
+      );
+    }
+    step.expect(findLeakingTraces([]).length === 0, "findLeakingTraces([]) should return [] (no spans, no leaks).");
+  } finally {
+    await pool.end();
+  }
+}));

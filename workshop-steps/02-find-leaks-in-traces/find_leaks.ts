@@ -1,0 +1,45 @@
+/**
+ * Step 2: find the leaking requests in traces, as you would in Jaeger.
+ *
+ * Every request is one trace. The pool records, on its spans:
+ * `get_connection` → event `connection_acquired` (attribute `lease.id`), and
+ * `return_connection` → event `connection_returned_safely` (same `lease.id`).
+ *
+ * @module
+ */
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  /** The `lease.id` of every connection it took and did not return, ascending. */
+  leaseIds: number[];
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    const acquired = leaseIdsIn(trace, "connection_acquired");
+    // BUG (step 2): this is what the logs show you: requests that failed. A failed
+    // request that returned its connection did not leak, and the leaking ones are
+    // the traces where a `connection_acquired` has no `connection_returned_safely`.
+    const failed = trace.some((span) => span.status.code === SpanStatusCode.ERROR);
+    if (failed) found.push({ traceId, leaseIds: acquired });
+  }
+  return found;
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}

@@ -1,0 +1,43 @@
+/**
+ * Step 2: find the leaking requests in traces, as you would in Jaeger.
+ *
+ * Every request is one trace. The pool records, on its spans:
+ * `get_connection` → event `connection_acquired` (attribute `lease.id`), and
+ * `return_connection` → event `connection_returned_safely` (same `lease.id`).
+ *
+ * @module
+ */
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  /** The `lease.id` of every connection it took and did not return, ascending. */
+  leaseIds: number[];
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    // Errors are not leaks: a leak is a connection_acquired without its
+    // connection_returned_safely, whether or not the request failed.
+    const returned = new Set(leaseIdsIn(trace, "connection_returned_safely"));
+    const leaked = leaseIdsIn(trace, "connection_acquired").filter((id) => !returned.has(id));
+    if (leaked.length > 0) found.push({ traceId, leaseIds: leaked });
+  }
+  return found;
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}

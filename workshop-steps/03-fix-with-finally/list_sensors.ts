@@ -1,0 +1,24 @@
+/**
+ * Step 3: the handler behind GET /sensors, with the original demo's bug.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "../../lib/faults.ts";
+import type { TracedPool } from "../../lib/pool.ts";
+
+/**
+ * The latest sensor readings. One call is one request, run in its own
+ * `list_sensors` scope so the pool can tell when it kept a connection.
+ * When `faults` says so, the query fails (SQLSTATE 57014) and so does the request.
+ */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    const conn = await pool.acquire();
+    const rows = await readSensors(conn, faults);
+    // BUG (step 3): release() is reached only when readSensors() succeeded. When the
+    // query throws, the connection is never returned: after `max` failures the pool
+    // is exhausted and every request fails.
+    conn.release();
+    return rows;
+  });
+}

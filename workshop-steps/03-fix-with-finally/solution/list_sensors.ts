@@ -1,0 +1,24 @@
+/**
+ * Step 3: the handler behind GET /sensors, with the original demo's bug fixed.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "../../lib/faults.ts";
+import type { TracedPool } from "../../lib/pool.ts";
+
+/**
+ * The latest sensor readings. One call is one request, run in its own
+ * `list_sensors` scope so the pool can tell when it kept a connection.
+ * When `faults` says so, the query fails (SQLSTATE 57014) and so does the request.
+ */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    const conn = await pool.acquire();
+    try {
+      return await readSensors(conn, faults);
+    } finally {
+      // Runs on success, on a thrown query error, and on an early return alike.
+      conn.release();
+    }
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * Step 4: a handler that needs two connections — the latest readings from the
+ * primary, the row count from a read replica whose small pool is often busy.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "../../lib/faults.ts";
+import type { TracedPool } from "../../lib/pool.ts";
+
+/** The count query, run on the replica. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+
+/** What GET /report answers. */
+export interface SensorReport {
+  /** The latest readings, from the primary (they fail when `faults` says so). */
+  readings: unknown[];
+  /** How many readings there are, from the replica. */
+  total: number;
+}
+
+/** One GET /report request, in its own `sensor_report` scope on the primary. */
+export function sensorReport(primary: TracedPool, replica: TracedPool, faults: FaultSchedule): Promise<SensorReport> {
+  return primary.scope("sensor_report", async () => {
+    const conn = await primary.acquire();
+    // BUG (step 4): when the replica is busy, this acquire() throws PoolExhaustedError
+    // before the `try` below has started, so its `finally` never runs and `conn` is
+    // never returned to the primary. Every lease needs its own cleanup from the moment
+    // it exists: `await using` gives each one exactly that.
+    const replicaConn = await replica.acquire();
+    try {
+      const readings = await readSensors(conn, faults);
+      const { rows } = await replicaConn.query<{ total: number }>(COUNT_QUERY);
+      return { readings, total: rows[0].total };
+    } finally {
+      replicaConn.release();
+      conn.release();
+    }
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * Step 6: page someone before the pool runs dry. The original demo's advice:
+ * alert at 70 % utilisation (warning) and at 85 % (critical).
+ *
+ * @module
+ */
+import type { PoolStats } from "../../lib/pool.ts";
+
+/** At or above this share of `max` in use: warning. */
+export const WARNING_PERCENT = 70;
+/** At or above this share of `max` in use: critical. */
+export const CRITICAL_PERCENT = 85;
+
+/** How full a pool is, and how loudly to say so. */
+export interface Utilisation {
+  /** Share of the pool's `max` connections that are checked out, 0–100, rounded to a whole percent. */
+  percent: number;
+  level: "ok" | "warning" | "critical";
+}
+
+/** The pool's utilisation and alert level from its counters (`pool.stats()`). */
+export function utilisation(stats: PoolStats): Utilisation {
+  // BUG (step 6): "leaked connections do no work, so they are not in use". But a
+  // leaked connection is as unavailable as a busy one: leaving them out makes the
+  // dashboard read low while the pool drains, and the alert never fires before the
+  // outage.
+  const inUse = stats.active - stats.leaked;
+  const percent = Math.round((inUse / stats.max) * 100);
+  const level = percent >= CRITICAL_PERCENT ? "critical" : percent >= WARNING_PERCENT ? "warning" : "ok";
+  return { percent, level };
+}
