@@ -141,7 +141,7 @@ export class TracedPool {
     const sample = this.#record("acquire", lease);
     if (span.isRecording()) {
       const at = hrTimeOf(now);
-      span.addEvent("connection_acquired", poolEventAttributes(sample, lease.id), at);
+      span.addEvent("connection_acquired", poolEventAttributes(this.name, sample, lease.id), at);
       span.end(at);
     }
     this.#watch.arm(lease);
@@ -213,7 +213,7 @@ export class TracedPool {
       this.#reclaim(lease, client);
       reclaimed++;
     }
-    span.addEvent("connections_reclaimed", { count: reclaimed, ...poolEventAttributes(this.stats()) });
+    span.addEvent("connections_reclaimed", { count: reclaimed, ...poolEventAttributes(this.name, this.stats()) });
     span.end();
     return reclaimed;
   }
@@ -246,7 +246,7 @@ export class TracedPool {
     const sample = this.#record("release", lease);
     if (span.isRecording()) {
       const at = hrTimeOf(performance.now());
-      span.addEvent("connection_returned_safely", poolEventAttributes(sample, lease.id), at);
+      span.addEvent("connection_returned_safely", poolEventAttributes(this.name, sample, lease.id), at);
       span.end(at);
     }
   }

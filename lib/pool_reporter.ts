@@ -75,9 +75,10 @@ export class PoolReporter {
 }
 
 /** The pool counts carried by `connection_acquired` and `connection_returned_safely`. */
-export function poolEventAttributes(stats: PoolStats, leaseId = 0): Attributes {
+export function poolEventAttributes(poolName: string, stats: PoolStats, leaseId = 0): Attributes {
   // Few attributes on purpose: the SDK validates each one, twice per lease.
   return {
+    "db.client.connection.pool.name": poolName,
     "lease.id": leaseId,
     "pool.active": stats.active,
     "pool.available": stats.available,
