@@ -6,7 +6,7 @@
  * Environment: DATABASE_URL (else embedded Postgres), FAIL_EVERY / FAIL_RATE /
  * FAIL_SEED, REQUESTS (default 12), HANDLER=bad|good (default bad).
  */
-import { openDatabase } from "../lib/database.ts";
+import { openDatabaseOrExit } from "./cli.ts";
 import { FaultSchedule } from "../lib/faults.ts";
 import { badQueryWithLeak, goodQueryNoLeak } from "../lib/handlers.ts";
 import { TracedPool } from "../lib/pool.ts";
@@ -26,13 +26,7 @@ if (handlerName !== "bad" && handlerName !== "good") {
   Deno.exit(2);
 }
 
-let db;
-try {
-  db = await openDatabase();
-} catch (error) {
-  console.error((error as Error).message);
-  Deno.exit(1);
-}
+const db = await openDatabaseOrExit();
 // The pool's own leak warnings would interleave with the table: the table is the point here.
 const pool = new TracedPool({ connectionString: db.url, acquireTimeoutMs: 1_000, log: () => {} });
 const handler = handlerName === "bad" ? badQueryWithLeak : goodQueryNoLeak;

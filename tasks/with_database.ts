@@ -6,7 +6,7 @@
  *
  * Usage: deno run -A tasks/with_database.ts <command> [args...]
  */
-import { openDatabase } from "../lib/database.ts";
+import { openDatabaseOrExit } from "./cli.ts";
 
 const [command, ...args] = Deno.args;
 if (!command) {
@@ -14,13 +14,7 @@ if (!command) {
   Deno.exit(2);
 }
 
-let db;
-try {
-  db = await openDatabase();
-} catch (error) {
-  console.error((error as Error).message);
-  Deno.exit(1);
-}
+const db = await openDatabaseOrExit();
 console.error(`Postgres for this run: ${db.displayUrl} (${db.source})`);
 
 const child = new Deno.Command(command, {
