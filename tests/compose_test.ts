@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { DCLinter } from "dclint";
 import { parse } from "yaml";
 import { readConfig } from "../lib/service/config.ts";
+import { startServiceProcess } from "./support/service_process.ts";
 import { testDatabaseUrl } from "./support/database.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -107,37 +108,20 @@ Deno.test("the image's files run the service with the compose settings (Postgres
       HOST: "127.0.0.1",
       PORT: "0",
     };
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts"],
-      cwd: image,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(child.stderr).text();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let stdout = "";
-    while (!stdout.includes("Press Ctrl+C")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stdout += value;
-    }
+    const service = await startServiceProcess(image, env);
+    let stopped;
     try {
-      const address = stdout.match(/service: (http:\/\/\S+)/)?.[1];
-      assert(address, `no banner: ${stdout}`);
-      assertStringIncludes(stdout, "(DATABASE_URL)");
-      const good = await fetch(new URL("api/good", address), { method: "POST" });
+      assert(service.address, `no banner: ${service.stdout}`);
+      assertStringIncludes(service.stdout, "(DATABASE_URL)");
+      const good = await fetch(new URL("api/good", service.address), { method: "POST" });
       assertEquals((await good.json()).ok, true);
-      const plotly = await fetch(new URL("vendor/plotly.min.js", address));
+      const plotly = await fetch(new URL("vendor/plotly.min.js", service.address));
       assertEquals([plotly.status, (await plotly.bytes()).length > 1_000_000], [200, true]);
     } finally {
-      child.kill("SIGTERM");
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stdout += chunk.value;
-      const status = await child.status;
-      assertEquals(status.code, 0, await stderr);
+      stopped = await service.stop();
     }
-    assertStringIncludes(stdout, "Stopped.");
+    assertEquals(stopped.code, 0, stopped.stderr);
+    assertStringIncludes(stopped.stdout, "Stopped.");
   } finally {
     await Deno.remove(image, { recursive: true });
   }

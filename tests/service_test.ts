@@ -21,6 +21,7 @@ import { ConfigError, readConfig } from "../lib/service/config.ts";
 import { startService, StartupError } from "../lib/service/server.ts";
 import { backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
 import { only, parentOf } from "./support/tracing.ts";
+import { startServiceProcess } from "./support/service_process.ts";
 
 const url = testDatabaseUrl();
 const password = decodeURIComponent(new URL(url).password);
@@ -402,33 +403,20 @@ Deno.test("main.ts prints one clear line and exits 1 on bad settings, a bad DATA
 
 Deno.test("main.ts stops on SIGTERM: finishes, ends the pool and exits 0", async () => {
   const poolName = uniquePoolName("sigterm");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
-    cwd: new URL("..", import.meta.url),
-    env: { DATABASE_URL: url, PORT: "0", POOL_NAME: poolName, OTEL_EXPORTER_OTLP_ENDPOINT: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
-  while (!/Press Ctrl\+C/.test(stdout)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    stdout += value;
-  }
-  const address = stdout.match(/service: (http:\/\/\S+)/)?.[1];
-  assert(address, `the banner names the URL: ${stdout}`);
-  const response = await fetch(new URL("api/bad", address), { method: "POST" });
+  const service = await startServiceProcess(new URL("..", import.meta.url), {
+    DATABASE_URL: url,
+    PORT: "0",
+    POOL_NAME: poolName,
+    OTEL_EXPORTER_OTLP_ENDPOINT: "",
+  });
+  assert(service.address, `the banner names the URL: ${service.stdout}`);
+  const response = await fetch(new URL("api/bad", service.address), { method: "POST" });
   assertEquals(response.status, 200);
   await response.body?.cancel();
   assertEquals((await backendsOf(poolName)).length, 1);
 
-  child.kill("SIGTERM");
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stdout += chunk.value;
-  const status = await child.status;
-  assertEquals(status.code, 0, await stderr);
+  const { code, stdout, stderr } = await service.stop("SIGTERM");
+  assertEquals(code, 0, stderr);
   assertStringIncludes(stdout, "SIGTERM: stopping");
   assertStringIncludes(stdout, "Stopped.");
   let backends = await backendsOf(poolName);
