@@ -51,8 +51,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const url = options.url ?? Deno.env.get("DATABASE_URL");
   if (url) {
     parsePostgresUrl(url);
-    await checkConnection(url, options.connectTimeoutMs ?? 5_000);
-    await ensureSchema(url);
+    await ensureSchema(url, options.connectTimeoutMs ?? 5_000); // one connection: checks the server and the schema
     const stop = () => Promise.resolve();
     return {
       url,

@@ -16,7 +16,8 @@ export const SEEDED_READINGS = 300;
 
 /**
  * Creates the `sensors` table and its readings when they are missing; safe to
- * run concurrently and repeatedly.
+ * run concurrently and repeatedly. Its connection doubles as the check that
+ * the server is reachable: a failure is a DatabaseConnectionError.
  *
  * @example
  * ```ts ignore
@@ -24,11 +25,11 @@ export const SEEDED_READINGS = 300;
  * await ensureSchema(Deno.env.get("DATABASE_URL")!);
  * ```
  */
-export async function ensureSchema(url: string): Promise<void> {
+export async function ensureSchema(url: string, connectTimeoutMs = 5_000): Promise<void> {
   const sql = await Deno.readTextFile(SCHEMA_SQL);
   const client = new pg.Client({
     connectionString: url,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     application_name: "leak-lab:setup",
   });
   // A server that drops us mid-setup must surface as a rejected query, not

@@ -14,6 +14,7 @@ import { LeaseReleasedError, PoolEndedError, PoolExhaustedError, TracedPool } fr
 import { DatabaseConnectionError } from "../lib/database.ts";
 import { adminQuery, backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
 import { only, parentOf, testTracer } from "./support/tracing.ts";
+import { eventually } from "./support/eventually.ts";
 
 const url = testDatabaseUrl();
 const FAILING_QUERY = "SELECT 1 / 0"; // division_by_zero, SQLSTATE 22012
@@ -310,8 +311,15 @@ Deno.test("a backend killed while leased is removed, not counted as leaked, and 
   assertEquals(pool.stats().leaked, 1);
   await adminQuery("SELECT pg_terminate_backend($1)", [victim.pid]);
   await adminQuery("SELECT pg_terminate_backend($1)", [leakedVictim.pid]);
-  for (let i = 0; i < 50 && pool.stats().active > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  assertEquals(pool.stats(), { max: 2, total: 0, idle: 0, active: 0, available: 2, leaked: 0, waiting: 0 });
+  assertEquals(await eventually(() => pool.stats(), (stats) => stats.active === 0), {
+    max: 2,
+    total: 0,
+    idle: 0,
+    active: 0,
+    available: 2,
+    leaked: 0,
+    waiting: 0,
+  });
   assertEquals(pool.history().filter((s) => s.change === "lost").length, 2);
   assert(logs.some((line) => line.includes("was closed by the server while in use")));
   await assertRejects(() => victim.query("SELECT 1"), LeaseReleasedError, "the server closed it");
@@ -335,11 +343,8 @@ Deno.test("pool.reset() reclaims leaked connections and zeroes the leaked count"
   assertEquals(reset.events[0].attributes?.count, 1);
   leaked.release(); // the leaking code returning it late is harmless
   await assertRejects(() => leaked.query("SELECT 1"), LeaseReleasedError, "reclaimed");
-  for (let i = 0; i < 50; i++) {
-    if (!(await backendsOf(pool.name)).some((b) => b.pid === leakedPid)) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assertEquals((await backendsOf(pool.name)).map((b) => b.pid), [healthy.pid], "the leaked backend was closed");
+  const backends = await eventually(() => backendsOf(pool.name), (rows) => !rows.some((b) => b.pid === leakedPid));
+  assertEquals(backends.map((b) => b.pid), [healthy.pid], "the leaked backend was closed");
   healthy.release();
   await pool.end();
 });

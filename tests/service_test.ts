@@ -22,6 +22,7 @@ import { startService, StartupError } from "../lib/service/server.ts";
 import { backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
 import { only, parentOf } from "./support/tracing.ts";
 import { startServiceProcess } from "./support/service_process.ts";
+import { eventually } from "./support/eventually.ts";
 
 const url = testDatabaseUrl();
 const password = decodeURIComponent(new URL(url).password);
@@ -159,11 +160,8 @@ Deno.test("the app's pg_stat_activity rows match GET /api/pool, before and after
   await call("POST", "/api/reset");
   const after = (await call("GET", "/api/pool")).body;
   assertEquals([after.total, after.active, after.leaked], [1, 0, 0]);
-  let remaining = await backendsOf(pool.name);
-  for (let i = 0; i < 40 && remaining.length !== after.total; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the server notices closed sockets asynchronously
-    remaining = await backendsOf(pool.name);
-  }
+  // The server notices closed sockets asynchronously.
+  const remaining = await eventually(() => backendsOf(pool.name), (rows) => rows.length === after.total);
   assertEquals(remaining.length, after.total, "reclaimed connections are gone from the server");
   await pool.end();
 });
@@ -419,11 +417,7 @@ Deno.test("main.ts stops on SIGTERM: finishes, ends the pool and exits 0", async
   assertEquals(code, 0, stderr);
   assertStringIncludes(stdout, "SIGTERM: stopping");
   assertStringIncludes(stdout, "Stopped.");
-  let backends = await backendsOf(poolName);
-  for (let i = 0; i < 40 && backends.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    backends = await backendsOf(poolName);
-  }
+  const backends = await eventually(() => backendsOf(poolName), (rows) => rows.length === 0);
   assertEquals(backends, [], "the pool's connections were closed");
 });
 
