@@ -16,12 +16,11 @@
  */
 import { type Span, trace } from "@opentelemetry/api";
 import pg from "pg";
-import { FaultSchedule, readSensors } from "../lib/faults.ts";
+import { FaultSchedule, readSensors } from "../lib/demo/fault_schedule.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { RecentSpans } from "../lib/recent_spans.ts";
-import { setupTelemetry } from "../lib/telemetry.ts";
+import { RecentSpans, setupTelemetry } from "../lib/telemetry.ts";
 import { type App, createApp } from "../lib/service/app.ts";
-import type { DemoPool } from "../lib/service/demo_pool.ts";
+import { type DemoPool, tracedHandlers } from "../lib/service/demo_pool.ts";
 
 const url = Deno.env.get("DATABASE_URL");
 if (!url) throw new Error("Run with `deno task bench` (it provides a Postgres), or set DATABASE_URL.");
@@ -72,7 +71,13 @@ const rawApp = createApp({
 });
 
 const traced = new TracedPool({ connectionString: url, max: MAX, name: "bench-service", log: () => {} });
-const tracedApp = createApp({ pool: traced, faults: noFaults(), spans: telemetry.spans });
+const tracedFaults = noFaults();
+const tracedApp = createApp({
+  pool: traced,
+  handlers: tracedHandlers(traced, tracedFaults),
+  faults: tracedFaults,
+  spans: telemetry.spans,
+});
 
 const direct = (app: App) => async () => {
   const response = await app(new Request("http://127.0.0.1:9000/api/good", { method: "POST" }));

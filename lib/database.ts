@@ -5,13 +5,19 @@
  *
  * @module
  */
-import pg from "pg";
-import { describeConnectionError, parsePostgresUrl } from "./connection_errors.ts";
-import { redactUrl } from "./redact.ts";
-import { ensureSchema } from "./schema.ts";
+import { ensureSchema } from "./database/schema.ts";
+import { redactUrl } from "./util/redact.ts";
 
-export { DatabaseConnectionError } from "./connection_errors.ts";
-export type { EmbeddedPostgresError } from "./embedded_postgres.ts";
+export { checkConnection } from "./database/connect.ts";
+export {
+  type ConnectionFailure,
+  DatabaseConnectionError,
+  describeConnectionError,
+  parsePostgresUrl,
+} from "./database/connection_errors.ts";
+export type { EmbeddedPostgresError } from "./database/embedded_postgres.ts";
+export { SEEDED_READINGS } from "./database/schema.ts";
+export { sqlstate } from "./database/sqlstate.ts";
 
 /** Options for {@linkcode openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -50,8 +56,8 @@ export interface Database extends AsyncDisposable {
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const url = options.url ?? Deno.env.get("DATABASE_URL");
   if (url) {
-    parsePostgresUrl(url);
-    await ensureSchema(url, options.connectTimeoutMs ?? 5_000); // one connection: checks the server and the schema
+    // One connection checks the URL, the server and the schema.
+    await ensureSchema(url, options.connectTimeoutMs ?? 5_000);
     const stop = () => Promise.resolve();
     return {
       url,
@@ -62,7 +68,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     };
   }
   // Loaded only when needed, so a container with DATABASE_URL never needs the Postgres binaries.
-  const { startEmbeddedPostgres } = await import("./embedded_postgres.ts");
+  const { startEmbeddedPostgres } = await import("./database/embedded_postgres.ts");
   const server = await startEmbeddedPostgres();
   try {
     await ensureSchema(server.url);
@@ -77,25 +83,4 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     stop: server.stop,
     [Symbol.asyncDispose]: server.stop,
   };
-}
-
-/**
- * Connects once and disconnects, turning any failure into a
- * {@linkcode DatabaseConnectionError} that names the server and the fix.
- */
-export async function checkConnection(url: string, timeoutMs = 5_000): Promise<void> {
-  parsePostgresUrl(url);
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: timeoutMs,
-    application_name: "leak-lab:check",
-  });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    throw describeConnectionError(error, url);
-  } finally {
-    await client.end().catch(() => {});
-  }
 }

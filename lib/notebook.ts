@@ -20,15 +20,36 @@
  * @module
  */
 import { type Attributes, context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
-import { type ErrorGuard, settle, sharedErrorGuard } from "./jupyter_guard.ts";
-import type { PoolStats } from "./pool_types.ts";
-import type { TracedPool } from "./pool.ts";
-import { currentTelemetry, type Telemetry, traceUrl } from "./telemetry.ts";
-import { type SpanView, viewTrace } from "./trace_view.ts";
-import { escapeHtml, waterfallHtml, waterfallText } from "./waterfall.ts";
+import { type ErrorGuard, settle, sharedErrorGuard } from "./notebook/jupyter_guard.ts";
+import type { MimeBundle } from "./notebook/mime_bundle.ts";
+import type { PoolStats, TracedPool } from "./pool.ts";
+import {
+  currentTelemetry,
+  type SpanView,
+  type Telemetry,
+  traceUrl,
+  viewTrace,
+  waterfallHtml,
+  waterfallText,
+} from "./telemetry.ts";
+import { escapeHtml } from "./util/escape_html.ts";
 
-/** A Jupyter MIME bundle: one representation per media type, `text/plain` always present. */
-export type MimeBundle = { "text/plain": string } & Record<string, string | object>;
+export { ErrorGuard, EscapedErrorsError } from "./notebook/jupyter_guard.ts";
+export { linkBundle, type MimeBundle } from "./notebook/mime_bundle.ts";
+export {
+  type FigureOptions,
+  plotBundle,
+  PLOTLY_MIME,
+  type PlotlyFigure,
+  poolTimelineFigure,
+  poolTimelinePlot,
+  progressionFigure,
+  progressionPlot,
+  type ScatterTrace,
+  tableBundle,
+  type TableOptions,
+  type TimelineOptions,
+} from "./notebook/plots.ts";
 
 /** Shows a bundle: `Deno.jupyter.display` in a kernel, anything else in tests. */
 export type Display = (bundle: MimeBundle) => Promise<void>;
@@ -161,23 +182,6 @@ export async function show(bundle: MimeBundle): Promise<void> {
   const jupyter = kernelJupyter();
   if (jupyter) await jupyter.display(bundle, { raw: true });
   else console.log(bundle["text/plain"]);
-}
-
-/**
- * A clickable link as a bundle.
- *
- * @example
- * ```ts
- * import { linkBundle } from "./notebook.ts";
- * linkBundle("http://localhost:16686/search?service=leak-lab", "Leaking traces")["text/plain"];
- * // "Leaking traces: http://localhost:16686/search?service=leak-lab"
- * ```
- */
-export function linkBundle(url: string, text: string): MimeBundle {
-  return {
-    "text/plain": `${text}: ${url}`,
-    "text/html": `<a href="${escapeHtml(url)}" target="_blank">${escapeHtml(text)}</a> <code>${escapeHtml(url)}</code>`,
-  };
 }
 
 function requireTelemetry(given: Telemetry | undefined): Telemetry {

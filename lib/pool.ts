@@ -34,22 +34,23 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type Attributes, context, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import { hrTime } from "@opentelemetry/core";
 import pg from "pg";
-import { describeConnectionError } from "./connection_errors.ts";
-import { type LeakScope, Lease, type LeaseHost } from "./lease.ts";
-import { LeakWatch } from "./leak_watch.ts";
-import { PoolEndedError, PoolExhaustedError } from "./pool_errors.ts";
-import { PoolMetrics } from "./pool_metrics.ts";
-import { poolEventAttributes, PoolReporter } from "./pool_reporter.ts";
-import { resolvePoolOptions, type TracedPoolOptions } from "./pool_options.ts";
-import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool_types.ts";
-import { hrTimeOf } from "./hr_time.ts";
-import { Ring } from "./ring.ts";
+import { describeConnectionError } from "./database.ts";
+import { type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
+import { LeakWatch } from "./pool/leak_watch.ts";
+import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
+import { PoolMetrics } from "./pool/metrics.ts";
+import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
+import { resolvePoolOptions, type TracedPoolOptions } from "./pool/options.ts";
+import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
+import { Ring } from "./util/ring.ts";
 
-export { Lease } from "./lease.ts";
-export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool_errors.ts";
-export type { TracedPoolOptions } from "./pool_options.ts";
-export type * from "./pool_types.ts";
+export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
+export { Lease, type LeaseState } from "./pool/lease.ts";
+export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
+export type { TracedPoolOptions } from "./pool/options.ts";
+export type * from "./pool/types.ts";
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool {
@@ -118,7 +119,7 @@ export class TracedPool {
     if (this.#ended) throw new PoolEndedError(this.name);
     const captured = this.#captureSites ? new Error("acquired here") : undefined; // stack formatted only if reported
     const started = performance.now();
-    const span = this.#tracer.startSpan("get_connection", { startTime: hrTimeOf(started) });
+    const span = this.#tracer.startSpan("get_connection", { startTime: hrTime(started) });
     let client: pg.PoolClient;
     try {
       client = await this.#pg.connect();
@@ -140,7 +141,7 @@ export class TracedPool {
     this.#metrics.waited(now - started);
     const sample = this.#record("acquire", lease);
     if (span.isRecording()) {
-      const at = hrTimeOf(now);
+      const at = hrTime(now);
       span.addEvent("connection_acquired", poolEventAttributes(this.name, sample, lease.id), at);
       span.end(at);
     }
@@ -234,7 +235,7 @@ export class TracedPool {
 
   #giveBack(lease: Lease, client: pg.PoolClient): void {
     const now = performance.now();
-    const span = this.#tracer.startSpan("return_connection", { startTime: hrTimeOf(now) });
+    const span = this.#tracer.startSpan("return_connection", { startTime: hrTime(now) });
     this.#forget(lease, client, "released");
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
@@ -245,7 +246,7 @@ export class TracedPool {
     this.#metrics.used(heldMs);
     const sample = this.#record("release", lease);
     if (span.isRecording()) {
-      const at = hrTimeOf(performance.now());
+      const at = hrTime(performance.now());
       span.addEvent("connection_returned_safely", poolEventAttributes(this.name, sample, lease.id), at);
       span.end(at);
     }

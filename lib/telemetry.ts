@@ -13,9 +13,14 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { ReportingExporter } from "./otlp_reporting_exporter.ts";
-import { RecentSpans } from "./recent_spans.ts";
-import { within } from "./within.ts";
+import { RecentSpans } from "./telemetry/recent_spans.ts";
+import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
+import { raceTimeout } from "./util/race_timeout.ts";
+
+export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { RecentSpans } from "./telemetry/recent_spans.ts";
+export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
+export { waterfallHtml, type WaterfallOptions, waterfallText } from "./telemetry/waterfall.ts";
 
 /** Options for {@linkcode setupTelemetry}. */
 export interface TelemetryOptions {
@@ -110,7 +115,7 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   let slowFlushReported = false;
   const flush = async () => {
     // A failed export was already reported by ReportingExporter; flushing must never throw.
-    const outcome = await within(tracerProvider.forceFlush().catch(() => {}), flushTimeoutMs);
+    const outcome = await raceTimeout(tracerProvider.forceFlush().catch(() => {}), flushTimeoutMs);
     if (!outcome.settled && !slowFlushReported) {
       slowFlushReported = true;
       log(`Flushing traces to ${exportingTo} took over ${flushTimeoutMs}ms; going on without waiting.`);
@@ -156,41 +161,6 @@ export function currentTelemetry(): Telemetry | undefined {
   return current;
 }
 
-/**
- * The Jaeger UI link for one trace.
- *
- * @param base the Jaeger UI. @default JAEGER_UI_URL, else http://localhost:16686
- * @example
- * ```ts
- * import { traceUrl } from "./telemetry.ts";
- * traceUrl("4bf92f3577b34da6a3ce929d0e0e4736", "http://localhost:16686");
- * // "http://localhost:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736"
- * ```
- */
-export function traceUrl(traceId: string, base = jaegerUiUrl()): string {
-  return `${base.replace(/\/+$/, "")}/trace/${traceId}`;
-}
-
-/**
- * The Jaeger UI search link for traces of `service` whose spans carry `tags`.
- *
- * @example
- * ```ts
- * import { jaegerSearchUrl } from "./telemetry.ts";
- * jaegerSearchUrl("leak-lab", { error: "true" }, "http://localhost:16686");
- * // "http://localhost:16686/search?service=leak-lab&tags=%7B%22error%22%3A%22true%22%7D"
- * ```
- */
-export function jaegerSearchUrl(service: string, tags: Record<string, string> = {}, base = jaegerUiUrl()): string {
-  const query = new URLSearchParams({ service });
-  if (Object.keys(tags).length > 0) query.set("tags", JSON.stringify(tags));
-  return `${base.replace(/\/+$/, "")}/search?${query}`;
-}
-
-function jaegerUiUrl(): string {
-  return Deno.env.get("JAEGER_UI_URL") ?? "http://localhost:16686";
-}
-
 /** Resolves where traces go: explicit option, then OTEL_* env, then a quick probe of localhost:4318. */
 async function findOtlpTracesUrl(option: string | false | undefined): Promise<string | undefined> {
   if (option === false) return undefined;
@@ -207,7 +177,7 @@ async function answers(hostname: string, port: number, timeoutMs: number): Promi
     conn.close();
     return true;
   }, () => false);
-  const outcome = await within(attempt, timeoutMs);
+  const outcome = await raceTimeout(attempt, timeoutMs);
   return outcome.settled && outcome.value;
 }
 

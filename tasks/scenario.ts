@@ -6,25 +6,30 @@
  * Environment: DATABASE_URL (else embedded Postgres), FAIL_EVERY / FAIL_RATE /
  * FAIL_SEED, REQUESTS (default 12), HANDLER=bad|good (default bad).
  */
-import { openDatabaseOrExit } from "./cli.ts";
-import { FaultSchedule } from "../lib/faults.ts";
-import { badQueryWithLeak, goodQueryNoLeak } from "../lib/handlers.ts";
+import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
+import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
+import { runProgression } from "../lib/demo/request_series.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { runProgression } from "../lib/progression.ts";
 import { setupTelemetry, traceUrl } from "../lib/telemetry.ts";
+import { ConfigError, envInteger } from "../lib/util/env.ts";
+import { openDatabaseOrExit } from "./open_database_or_exit.ts";
 
-const telemetry = await setupTelemetry();
-const faults = FaultSchedule.fromEnv();
-const requests = Number(Deno.env.get("REQUESTS") ?? 12);
-const handlerName = Deno.env.get("HANDLER") ?? "bad";
-if (!Number.isInteger(requests) || requests < 1 || requests > 1000) {
-  console.error(`REQUESTS must be a whole number from 1 to 1000: current value is "${Deno.env.get("REQUESTS")}"`);
+let faults: FaultSchedule;
+let requests: number;
+try {
+  faults = FaultSchedule.fromEnv();
+  requests = envInteger(Deno.env, "REQUESTS", { fallback: 12, min: 1, max: 1_000, hint: "requests to send" });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   Deno.exit(2);
 }
+const handlerName = Deno.env.get("HANDLER") ?? "bad";
 if (handlerName !== "bad" && handlerName !== "good") {
   console.error(`HANDLER must be "bad" or "good": current value is "${handlerName}"`);
   Deno.exit(2);
 }
+const telemetry = await setupTelemetry();
 
 const db = await openDatabaseOrExit();
 // The pool's own leak warnings would interleave with the table: the table is the point here.

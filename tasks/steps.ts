@@ -12,20 +12,10 @@
  *
  * Usage: deno run -A tasks/steps.ts list|check|hint|reset [N] [--ref <rev>]
  */
-import { failureMessages, runCheckpoint } from "../lib/checkpoint_runner.ts";
 import { openDatabase } from "../lib/database.ts";
-import {
-  findStep,
-  listSteps,
-  loadProgress,
-  markPassed,
-  markPending,
-  readHint,
-  REPO_ROOT,
-  saveProgress,
-  stepStatuses,
-  type WorkshopStep,
-} from "../lib/workshop_steps.ts";
+import { failureMessages, runCheckpoint } from "../lib/workshop/checkpoint_runner.ts";
+import { loadProgress, markPassed, markPending, saveProgress, stepStatuses } from "../lib/workshop/progress.ts";
+import { findStep, listSteps, readHint, REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
 import { explainBroken, restoreStarter } from "./steps_support.ts";
 
 const USAGE =

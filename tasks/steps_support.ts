@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { brokenExcerpt, type CheckpointRun } from "../lib/checkpoint_runner.ts";
-import { REPO_ROOT, type WorkshopStep } from "../lib/workshop_steps.ts";
+import { brokenExcerpt, type CheckpointRun } from "../lib/workshop/checkpoint_runner.ts";
+import { REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
 
 /** A starter file put back, and where the learner's version was saved (when it differed). */
 export interface Restored {

@@ -6,7 +6,7 @@
  *
  * Usage: deno run -A tasks/with_database.ts <command> [args...]
  */
-import { openDatabaseOrExit } from "./cli.ts";
+import { openDatabaseOrExit } from "./open_database_or_exit.ts";
 
 const [command, ...args] = Deno.args;
 if (!command) {

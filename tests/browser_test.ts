@@ -4,7 +4,7 @@ import { openDatabase } from "../lib/database.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
 import { readConfig } from "../lib/service/config.ts";
 import { startService } from "../lib/service/server.ts";
-import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 import { requirement } from "./support/requirement.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,7 +25,7 @@ Deno.test({
   ...requirement("Chromium", exists(CHROMIUM), "apt-get install -y chromium"),
   async fn() {
     const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
-    const database = await openDatabase({ url: testDatabaseUrl() });
+    const database = await openDatabase({ url: checkpointDatabaseUrl() });
     const config = readConfig(
       new Map([["PORT", "0"], ["POOL_NAME", uniquePoolName("browser")], ["FAIL_EVERY", "2"], [
         "ACQUIRE_TIMEOUT_MS",
@@ -77,7 +77,7 @@ Deno.test({
       assertEquals(await page.textContent("#log tr.request:first-child td:nth-child(3)"), "503");
       const banner = (await page.textContent("#banner"))!;
       assertStringIncludes(banner, "Last error: Connection pool exhausted: pool");
-      assertStringIncludes(banner, "lib/handlers.ts");
+      assertStringIncludes(banner, "lib/demo/query_handlers.ts");
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: new URL("demo-exhausted.png", ARTIFACTS).pathname, fullPage: true });
 

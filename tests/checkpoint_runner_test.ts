@@ -1,18 +1,23 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
-import { brokenExcerpt, type CheckpointRun, failureMessages, runCheckpoint } from "../lib/checkpoint_runner.ts";
-import { REPO_ROOT } from "../lib/workshop_steps.ts";
+import {
+  brokenExcerpt,
+  type CheckpointRun,
+  failureMessages,
+  runCheckpoint,
+} from "../lib/workshop/checkpoint_runner.ts";
+import { REPO_ROOT } from "../lib/workshop/steps.ts";
 
 /**
  * Small checkpoints written into a temporary step-shaped folder (same depth
  * as a real step, so `../../lib/` resolves), one per way a run can end.
  */
 const CHECKPOINTS: Record<string, string> = {
-  passes: `import { type Checkpoint, checkpoint } from "../../lib/checkpoint.ts";
+  passes: `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
 const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
 Deno.test(step.test("one passes", () => step.expect(true, "never")));
 Deno.test(step.test("two passes", () => {}));
 `,
-  fails: `import { type Checkpoint, checkpoint } from "../../lib/checkpoint.ts";
+  fails: `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
 const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
 Deno.test(step.test("one passes", () => {}));
 Deno.test(step.test("two fails", () => step.fail("Request 3 kept its connection.")));
@@ -23,7 +28,7 @@ Deno.test("never runs", () => console.log(count));
   "missing-module": `import { answer } from "./answer_that_is_not_there.ts";
 Deno.test("never runs", () => console.log(answer));
 `,
-  "leaks-a-timer": `import { type Checkpoint, checkpoint } from "../../lib/checkpoint.ts";
+  "leaks-a-timer": `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
 const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
 Deno.test(step.test("passes but leaves a timer", () => {
   setTimeout(() => {}, 1_500);

@@ -13,11 +13,9 @@ import {
   CheckpointFailure,
   type CheckpointVerdict,
   REPORT_ENV,
-} from "../lib/checkpoint.ts";
-import { describeError, leaseBalance, listOf, runRequests, sqlstate, traceOf } from "../lib/checkpoint_requests.ts";
-import { TracedPool } from "../lib/pool.ts";
-import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
-import { testTracer } from "./support/tracing.ts";
+} from "../lib/workshop/checkpoint.ts";
+import { sqlstate } from "../lib/database.ts";
+import { describeError, listOf } from "../lib/workshop/checkpoint_checks.ts";
 
 const HINT = new URL("../workshop-steps/03-fix-with-finally/hint.md", import.meta.url);
 
@@ -96,40 +94,6 @@ Deno.test("step.test() records a verdict per test and turns a thrown learner err
     ["crashes", false, crash.problem],
   ]);
   assertStringIncludes(verdicts[1].message!, "Hint:");
-});
-
-Deno.test("runRequests() runs each request in its own trace and keeps values and errors", async () => {
-  const { tracer, exporter } = testTracer();
-  const pool = new TracedPool({
-    connectionString: testDatabaseUrl(),
-    name: uniquePoolName("checkpoint-requests"),
-    tracer,
-    log: () => {},
-  });
-  try {
-    const outcomes = await runRequests(tracer, 3, (request) =>
-      pool.scope("request", async () => {
-        const conn = await pool.acquire();
-        const rows = (await conn.query(request === 2 ? "SELECT 1 / 0 AS n" : `SELECT ${request} AS n`)).rows;
-        conn.release(); // deliberately only on success: request 2 keeps its connection
-        return rows[0].n as number;
-      }));
-    assertEquals(outcomes.map((o) => [o.request, o.ok, o.value]), [[1, true, 1], [2, false, undefined], [3, true, 3]]);
-    assertEquals(sqlstate(outcomes[1].error), "22012");
-    assertEquals(new Set(outcomes.map((o) => o.traceId)).size, 3, "one trace per request");
-    const spans = exporter.getFinishedSpans();
-    for (const outcome of outcomes) {
-      const trace = traceOf(spans, outcome.traceId);
-      const root = trace.find((span) => span.name === "checkpoint.request")!;
-      assertEquals(root.attributes["leaklab.request"], outcome.request);
-      assertEquals(root.parentSpanContext, undefined);
-    }
-    assertEquals(leaseBalance(spans, outcomes[0].traceId), { acquired: [1], kept: [] });
-    assertEquals(leaseBalance(spans, outcomes[1].traceId), { acquired: [2], kept: [2] });
-    assertEquals(pool.stats().active, 1);
-  } finally {
-    await pool.end();
-  }
 });
 
 Deno.test("sqlstate(), describeError() and listOf() word errors and lists for learners", () => {

@@ -3,7 +3,7 @@ import { DCLinter } from "dclint";
 import { parse } from "yaml";
 import { readConfig } from "../lib/service/config.ts";
 import { startServiceProcess } from "./support/service_process.ts";
-import { testDatabaseUrl } from "./support/database.ts";
+import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const COMPOSE = new URL("docker-compose.yml", ROOT);
@@ -49,8 +49,8 @@ Deno.test("docker-compose.yml runs pinned Postgres 16 with a healthcheck and the
   assertEquals(postgres.image, "postgres:16-alpine");
   assertStringIncludes(postgres.healthcheck!.test.join(" "), "pg_isready");
   const schema = postgres.volumes!.find((v) => v.includes("/docker-entrypoint-initdb.d/"));
-  assertMatch(schema!, /^\.\/lib\/schema\.sql:\/docker-entrypoint-initdb\.d\/\w+\.sql:ro$/);
-  Deno.statSync(new URL("lib/schema.sql", ROOT));
+  assertMatch(schema!, /^\.\/lib\/database\/schema\.sql:\/docker-entrypoint-initdb\.d\/\w+\.sql:ro$/);
+  Deno.statSync(new URL("lib/database/schema.sql", ROOT));
   assertEquals(published(postgres), [5432]);
 });
 
@@ -103,7 +103,7 @@ Deno.test("the image's files run the service with the compose settings (Postgres
     // The compose environment, pointed at this machine: the test's Postgres, loopback only, no Jaeger.
     const env = {
       ...demo.environment!,
-      DATABASE_URL: testDatabaseUrl(),
+      DATABASE_URL: checkpointDatabaseUrl(),
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
       HOST: "127.0.0.1",
       PORT: "0",

@@ -8,11 +8,11 @@ import {
 } from "@std/assert";
 import pg from "pg";
 import { checkConnection, DatabaseConnectionError, openDatabase } from "../lib/database.ts";
-import { EmbeddedPostgresError, startEmbeddedPostgres } from "../lib/embedded_postgres.ts";
-import { redactUrl } from "../lib/redact.ts";
-import { ensureSchema, SEEDED_READINGS } from "../lib/schema.ts";
+import { EmbeddedPostgresError, startEmbeddedPostgres } from "../lib/database/embedded_postgres.ts";
+import { redactUrl } from "../lib/util/redact.ts";
+import { ensureSchema, SEEDED_READINGS } from "../lib/database/schema.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { testDatabaseUrl } from "./support/database.ts";
+import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 import { requirement } from "./support/requirement.ts";
 
 /** The machine-local server from the brief (trust auth, database "test"); override with LOCAL_POSTGRES_URL. */
@@ -104,7 +104,7 @@ Deno.test("startEmbeddedPostgres() reports a port it cannot use with EmbeddedPos
 });
 
 Deno.test("checkConnection() explains each bad DATABASE_URL and never shows the password", async (t) => {
-  const server = new URL(testDatabaseUrl());
+  const server = new URL(checkpointDatabaseUrl());
   const cases: [string, string, string, string][] = [
     ["malformed", "mysql://app:hunter2@db/shop", "malformed-url", "is not a valid Postgres URL"],
     ["unreachable", "postgres://app:hunter2@127.0.0.1:1/shop", "unreachable", "Cannot reach Postgres at"],
@@ -128,7 +128,7 @@ Deno.test("checkConnection() explains each bad DATABASE_URL and never shows the 
 });
 
 Deno.test("checkConnection() explains a rejected password without showing it", async () => {
-  const server = new URL(testDatabaseUrl());
+  const server = new URL(checkpointDatabaseUrl());
   if (!server.password) {
     // Trust-auth servers accept any password; the embedded server always has one.
     const previous = Deno.env.get("DATABASE_URL");
@@ -156,7 +156,7 @@ async function assertWrongPassword(server: URL) {
 }
 
 Deno.test("ensureSchema() is idempotent when several processes run it at once", async () => {
-  const url = testDatabaseUrl();
+  const url = checkpointDatabaseUrl();
   await Promise.all([ensureSchema(url), ensureSchema(url), ensureSchema(url)]);
   assertEquals(await count(url, "SELECT count(*) FROM sensors"), SEEDED_READINGS);
 });

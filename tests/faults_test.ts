@@ -1,7 +1,8 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import pg from "pg";
-import { FAILING_SENSOR_QUERY, FaultSchedule, readSensors } from "../lib/faults.ts";
-import { testDatabaseUrl } from "./support/database.ts";
+import { FAILING_SENSOR_QUERY, FaultSchedule, readSensors } from "../lib/demo/fault_schedule.ts";
+import { ConfigError } from "../lib/util/env.ts";
+import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 
 const take = (faults: FaultSchedule, n: number) => Array.from({ length: n }, () => faults.next());
 
@@ -24,15 +25,18 @@ Deno.test("FaultSchedule.next() with a seeded rate repeats exactly and hits the 
   assertEquals(new FaultSchedule({ failEvery: 3 }).description, "every 3rd query fails");
 });
 
-Deno.test("new FaultSchedule() and fromEnv() reject bad settings, naming them", () => {
+Deno.test("new FaultSchedule() and fromEnv() reject bad settings with the service's limits, naming them", () => {
   assertThrows(() => new FaultSchedule({ failEvery: -1 }), RangeError, "'failEvery' must be a non-negative integer");
   assertThrows(() => new FaultSchedule({ failRate: 1.5 }), RangeError, "'failRate' must be between 0 and 1");
   const env = (values: Record<string, string>) => ({ get: (name: string) => values[name] });
-  assertThrows(
+  const bad = assertThrows(
     () => FaultSchedule.fromEnv(env({ FAIL_EVERY: "often" })),
-    RangeError,
-    'FAIL_EVERY must be a number: current value is "often"',
+    ConfigError,
+    'FAIL_EVERY must be a whole number from 0 to 1000000 (1 = every query fails, 0 = none): current value is "often"',
   );
+  assertEquals(bad.variable, "FAIL_EVERY");
+  assertThrows(() => FaultSchedule.fromEnv(env({ FAIL_SEED: "-3" })), ConfigError, "FAIL_SEED must be a whole number");
+  assertThrows(() => FaultSchedule.fromEnv(env({ FAIL_RATE: "1.5" })), ConfigError, "FAIL_RATE must be a fraction");
   assertEquals(FaultSchedule.fromEnv(env({ FAIL_EVERY: "4" })).failEvery, 4);
   assertEquals(
     FaultSchedule.fromEnv(env({ FAIL_RATE: "0.25", FAIL_SEED: "3" })).description,
@@ -41,7 +45,7 @@ Deno.test("new FaultSchedule() and fromEnv() reject bad settings, naming them", 
 });
 
 Deno.test("readSensors() returns real rows, and the scheduled failure is Postgres' statement timeout", async () => {
-  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  const client = new pg.Client({ connectionString: checkpointDatabaseUrl() });
   await client.connect();
   try {
     const faults = new FaultSchedule({ failEvery: 2 });

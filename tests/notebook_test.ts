@@ -9,13 +9,13 @@ import {
 } from "@std/assert";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { ErrorGuard, EscapedErrorsError } from "../lib/jupyter_guard.ts";
+import { ErrorGuard, EscapedErrorsError } from "../lib/notebook/jupyter_guard.ts";
 import { linkBundle, type MimeBundle, notebookCells, show } from "../lib/notebook.ts";
 import { TracedPool } from "../lib/pool.ts";
 import { currentTelemetry, setupTelemetry, type Telemetry, traceUrl } from "../lib/telemetry.ts";
-import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 
-const url = testDatabaseUrl();
+const url = checkpointDatabaseUrl();
 
 /** Each test gets its own pool, guard and display; they share this file's telemetry (it is process-wide). */
 async function setup(options: { maxSpans?: number } = {}) {

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertMatch, assertNotMatch } from "@std/assert";
 import { basename } from "node:path";
-import { PLOTLY_MIME, type PlotlyFigure } from "../lib/plots.ts";
+import { PLOTLY_MIME, type PlotlyFigure } from "../lib/notebook/plots.ts";
 import { JUPYTER_INSTALL, jupyterStatus, listNotebooks, runNotebooks } from "../tasks/notebooks.ts";
 import { requirement } from "./support/requirement.ts";
 
@@ -281,7 +281,7 @@ Deno.test({
       assertMatch(table, /^11\s+5\s+0\s+5\s+pool exhausted$/m);
       assertMatch(table, /^12\s+5\s+0\s+5\s+pool exhausted$/m);
       const leaks = outputText(cellWith(nb["02_the_leak"], "pool.leaks()"));
-      assertEquals(leaks.match(/lib\/handlers\.ts:\d+:\d+/g)?.length, 5, leaks);
+      assertEquals(leaks.match(/lib\/demo\/query_handlers\.ts:\d+:\d+/g)?.length, 5, leaks);
       assertMatch(outputText(cellWith(nb["02_the_leak"], "pool.reset()")), /5 leaked connections reclaimed/);
       // The same story in the exported spans: five leak events, two acquires that timed out.
       const trace = traceOf(outputText(cellWith(nb["02_the_leak"], "twelve requests through the leaking handler")));
@@ -294,7 +294,7 @@ Deno.test({
     await t.step("the traces notebook finds the leaks in spans, in a Jaeger search and in pg_stat_activity", () => {
       const notebook = nb["03_reading_the_traces"];
       const search = outputText(cellWith(notebook, "const spans = telemetry.spans.spans();"));
-      assertEquals(search.match(/✗ missing\s+⚠\s+\S*lib\/handlers\.ts:\d+:\d+/g)?.length, 3, search);
+      assertEquals(search.match(/✗ missing\s+⚠\s+\S*lib\/demo\/query_handlers\.ts:\d+:\d+/g)?.length, 3, search);
       assertEquals(search.match(/→ return_connection\s+✓/g)?.length, 3, search);
       assertMatch(outputText(cellWith(notebook, "readTextFile")), /^▶ \d+ +const conn = await pool\.acquire\(\);$/m);
       const link = outputText(cellWith(notebook, "jaegerSearchUrl("));
@@ -328,7 +328,7 @@ Deno.test({
       assertMatch(slow, /connection #1 was returned to the pool \(unleaked\)/);
       const exhausted = outputText(cellWith(notebook, "a request on an exhausted pool"));
       assertMatch(exhausted, /Connection pool exhausted: pool "nb5-prevention" had no connection available/);
-      assertEquals(exhausted.match(/lib\/handlers\.ts:\d+:\d+\s+true$/gm)?.length, 3, exhausted);
+      assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 3, exhausted);
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
       assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
       assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertLess, assertNotMatch, assertStringIncludes, assertThrows } from "@std/assert";
-import { FaultSchedule } from "../lib/faults.ts";
-import { badQueryWithLeak, goodQueryNoLeak } from "../lib/handlers.ts";
+import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
+import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { runProgression } from "../lib/progression.ts";
+import { runProgression } from "../lib/demo/request_series.ts";
 import {
   PLOTLY_MIME,
   type PlotlyFigure,
@@ -11,18 +11,18 @@ import {
   progressionFigure,
   progressionPlot,
   tableBundle,
-} from "../lib/plots.ts";
-import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
-import { testTracer } from "./support/tracing.ts";
+} from "../lib/notebook/plots.ts";
+import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { recordingTracer } from "../lib/workshop/recording_tracer.ts";
 
-const url = testDatabaseUrl();
+const url = checkpointDatabaseUrl();
 
 function newPool(acquireTimeoutMs = 200) {
   return new TracedPool({
     connectionString: url,
     name: uniquePoolName("plots-test"),
     acquireTimeoutMs,
-    tracer: testTracer().tracer,
+    tracer: recordingTracer().tracer,
     log: () => {},
   });
 }

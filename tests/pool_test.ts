@@ -12,11 +12,12 @@ import {
 import { SpanStatusCode } from "@opentelemetry/api";
 import { LeaseReleasedError, PoolEndedError, PoolExhaustedError, TracedPool } from "../lib/pool.ts";
 import { DatabaseConnectionError } from "../lib/database.ts";
-import { adminQuery, backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
-import { only, parentOf, testTracer } from "./support/tracing.ts";
-import { eventually } from "./support/eventually.ts";
+import { adminQuery, backendsOf, checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { recordingTracer } from "../lib/workshop/recording_tracer.ts";
+import { only, parentOf } from "./support/spans.ts";
+import { eventually } from "../lib/util/eventually.ts";
 
-const url = testDatabaseUrl();
+const url = checkpointDatabaseUrl();
 const FAILING_QUERY = "SELECT 1 / 0"; // division_by_zero, SQLSTATE 22012
 
 function newPool(options: Partial<ConstructorParameters<typeof TracedPool>[0]> = {}) {
@@ -99,7 +100,7 @@ Deno.test("await using returns the connection even when the body throws", async 
 });
 
 Deno.test("pool.scope() traces acquire, query and release as children of the scope span", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool } = newPool({ tracer });
   const rows = await pool.scope("list_sensors", async () => {
     await using conn = await pool.acquire();
@@ -133,7 +134,7 @@ Deno.test("pool.scope() traces acquire, query and release as children of the sco
 });
 
 Deno.test("lease.query() marks a failed query's span as an error with its SQLSTATE", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool } = newPool({ tracer });
   await assertRejects(() => pool.query(FAILING_QUERY), Error, "division by zero");
   const query = only(exporter.getFinishedSpans(), "database.query");
@@ -147,7 +148,7 @@ Deno.test("lease.query() marks a failed query's span as an error with its SQLSTA
 });
 
 Deno.test("pool.scope() marks a lease still out at its end as leaked, with a connection_leaked event", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool, logs } = newPool({ tracer });
   let leakedLease: Awaited<ReturnType<typeof pool.acquire>> | undefined;
   await assertRejects(() =>
@@ -166,14 +167,14 @@ Deno.test("pool.scope() marks a lease still out at its end as leaked, with a con
   assert(leak, "the scope span carries connection_leaked");
   assertEquals(leak.attributes?.leaked_connections, 1);
   assertEquals(leak.attributes?.["lease.id"], leakedLease!.id);
-  assertMatch(String(leak.attributes?.["lease.acquire_site"]), /tests\/pool_test\.ts:\d+:\d+$/);
+  assertMatch(String(leak.attributes?.["lease.acquire_site"]), /^tests\/pool_test\.ts:\d+:\d+$/);
   assertStringIncludes(String(leak.attributes?.["code.stacktrace"]), "pool_test.ts");
 
   const [report] = pool.leaks();
   assertEquals(report.leaseId, leakedLease!.id);
   assertEquals(report.traceId, only(spans, "get_connection").spanContext().traceId);
   assertEquals(report.spanId, only(spans, "get_connection").spanContext().spanId);
-  assertMatch(report.site, /tests\/pool_test\.ts:\d+:\d+$/);
+  assertMatch(report.site, /^tests\/pool_test\.ts:\d+:\d+$/);
   assertStringIncludes(logs.join("\n"), `connection #${leakedLease!.id}`);
 
   leakedLease!.release(); // late, but returned: no longer leaked
@@ -219,7 +220,7 @@ Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 l
 
 Deno.test("a fixed handler never leaks over 1,000 requests with 30 % of queries failing", async () => {
   const { pool } = newPool();
-  const { FaultSchedule, readSensors } = await import("../lib/faults.ts");
+  const { FaultSchedule, readSensors } = await import("../lib/demo/fault_schedule.ts");
   const faults = new FaultSchedule({ failRate: 0.3, seed: 7 });
   const twin = new FaultSchedule({ failRate: 0.3, seed: 7 });
   let expectedFailures = 0;
@@ -260,7 +261,7 @@ Deno.test("pool.stats().leaked equals the pool's backends in pg_stat_activity", 
 });
 
 Deno.test("a lease held past leakThresholdMs is reported once, then reported returned (unleaked)", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool, logs } = newPool({ tracer, leakThresholdMs: 50 });
   const lease = await pool.acquire();
   await new Promise((resolve) => setTimeout(resolve, 150));
@@ -287,7 +288,7 @@ Deno.test("a lease held past leakThresholdMs is reported once, then reported ret
 });
 
 Deno.test("lease.release() twice throws LeaseReleasedError and records connection_double_release", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool } = newPool({ tracer });
   const lease = await pool.acquire();
   lease.release();
@@ -331,7 +332,7 @@ Deno.test("a backend killed while leased is removed, not counted as leaked, and 
 });
 
 Deno.test("pool.reset() reclaims leaked connections and zeroes the leaked count", async () => {
-  const { tracer, exporter } = testTracer();
+  const { tracer, exporter } = recordingTracer();
   const { pool } = newPool({ tracer, max: 3 });
   const healthy = await pool.acquire();
   const leaked = await pool.scope("leaks", () => pool.acquire());

@@ -12,19 +12,20 @@ import {
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { openDatabase } from "../lib/database.ts";
-import { FaultSchedule } from "../lib/faults.ts";
+import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { redactUrl } from "../lib/redact.ts";
+import { redactUrl } from "../lib/util/redact.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
 import { createApp } from "../lib/service/app.ts";
 import { ConfigError, readConfig } from "../lib/service/config.ts";
+import { tracedHandlers } from "../lib/service/demo_pool.ts";
 import { startService, StartupError } from "../lib/service/server.ts";
-import { backendsOf, testDatabaseUrl, uniquePoolName } from "./support/database.ts";
-import { only, parentOf } from "./support/tracing.ts";
+import { backendsOf, checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { only, parentOf } from "./support/spans.ts";
 import { startServiceProcess } from "./support/service_process.ts";
-import { eventually } from "./support/eventually.ts";
+import { eventually } from "../lib/util/eventually.ts";
 
-const url = testDatabaseUrl();
+const url = checkpointDatabaseUrl();
 const password = decodeURIComponent(new URL(url).password);
 const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
 /** Every response body the tests saw, checked at the end for the password. */
@@ -50,6 +51,7 @@ function newService(options: { failEvery?: number; failRate?: number; max?: numb
   const faults = new FaultSchedule({ failEvery: options.failEvery ?? 2, failRate: options.failRate, seed: 7 });
   const app = createApp({
     pool,
+    handlers: tracedHandlers(pool, faults),
     faults,
     spans: telemetry.spans,
     about: { database: redactUrl(url), databaseSource: "DATABASE_URL" },
@@ -96,7 +98,7 @@ Deno.test("POST /api/bad leaks one connection per failed query until the pool is
     assertEquals(body.ok, false);
     assertEquals(body.outcome, "pool exhausted");
     assertMatch(body.error, /^Connection pool exhausted: pool "service-test-\w+" had no connection available/);
-    assertStringIncludes(body.error, "lib/handlers.ts", "the message names who holds the connections");
+    assertStringIncludes(body.error, "lib/demo/query_handlers.ts", "the message names who holds the connections");
     assertGreaterOrEqual(ms, 240);
     assertLess(ms, 250 + 2_000, "bounded by acquireTimeoutMs, not hung");
     assertEquals(body.pool.waiting, 0);

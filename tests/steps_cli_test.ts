@@ -4,10 +4,11 @@
  * learner's own `.leaklab/progress.json` is never touched.
  */
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
-import type { CheckpointRun } from "../lib/checkpoint_runner.ts";
-import { fingerprint, listSteps, REPO_ROOT } from "../lib/workshop_steps.ts";
+import type { CheckpointRun } from "../lib/workshop/checkpoint_runner.ts";
+import { fingerprint } from "../lib/workshop/progress.ts";
+import { listSteps, REPO_ROOT } from "../lib/workshop/steps.ts";
 import { explainBroken, restoreStarter } from "../tasks/steps_support.ts";
-import { testDatabaseUrl } from "./support/database.ts";
+import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 import { fakeStepsRepo } from "./support/fake_steps.ts";
 
 /** Runs `deno run -A tasks/steps.ts <args>` with its own progress file. */
@@ -15,7 +16,7 @@ async function steps(progressFile: string, ...args: string[]): Promise<{ code: n
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tasks/steps.ts", ...args],
     cwd: REPO_ROOT,
-    env: { LEAKLAB_PROGRESS_FILE: progressFile, DATABASE_URL: testDatabaseUrl(), NO_COLOR: "1" },
+    env: { LEAKLAB_PROGRESS_FILE: progressFile, DATABASE_URL: checkpointDatabaseUrl(), NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertLess, assertNotMatch, assertStrictEquals } from "@std/assert";
 import { jaegerSearchUrl, setupTelemetry, traceUrl } from "../lib/telemetry.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { testDatabaseUrl, uniquePoolName } from "./support/database.ts";
+import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 
 interface OtlpSpan {
   traceId: string;
@@ -41,7 +41,11 @@ Deno.test("setupTelemetry() exports the pool's spans over OTLP/HTTP and keeps th
   });
   try {
     assertEquals(telemetry.exportingTo, `${receiver.endpoint}/v1/traces`);
-    const pool = new TracedPool({ connectionString: testDatabaseUrl(), name: uniquePoolName("otlp"), log: () => {} });
+    const pool = new TracedPool({
+      connectionString: checkpointDatabaseUrl(),
+      name: uniquePoolName("otlp"),
+      log: () => {},
+    });
     await pool.scope("bad_query_with_leak", async () => {
       const conn = await pool.acquire();
       await conn.query("SELECT 1 / 0").catch(() => {});
@@ -65,7 +69,7 @@ Deno.test("setupTelemetry() exports the pool's spans over OTLP/HTTP and keeps th
     const inMemory = telemetry.spans.trace(scope.traceId).map((s) => s.spanContext().spanId).sort();
     assertEquals(inMemory, spans.map((s) => s.spanId).sort(), "the in-memory store holds the same spans");
 
-    const password = new URL(testDatabaseUrl()).password;
+    const password = new URL(checkpointDatabaseUrl()).password;
     if (password) {
       for (const { raw } of receiver.payloads) assertNotMatch(raw, new RegExp(password), "no password is exported");
     }
@@ -128,7 +132,7 @@ Deno.test("telemetry.collectMetrics() reports the pool under semantic-convention
   const telemetry = await setupTelemetry({ otlpEndpoint: false });
   const name = uniquePoolName("metrics");
   const pool = new TracedPool({
-    connectionString: testDatabaseUrl(),
+    connectionString: checkpointDatabaseUrl(),
     name,
     max: 1,
     acquireTimeoutMs: 100,

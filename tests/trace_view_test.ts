@@ -1,10 +1,11 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
-import { RecentSpans } from "../lib/recent_spans.ts";
-import { Ring } from "../lib/ring.ts";
-import { summarizeTraces, viewTrace } from "../lib/trace_view.ts";
-import { escapeHtml, waterfallHtml, waterfallText } from "../lib/waterfall.ts";
+import { RecentSpans } from "../lib/telemetry/recent_spans.ts";
+import { Ring } from "../lib/util/ring.ts";
+import { summarizeTraces, viewTrace } from "../lib/telemetry/trace_view.ts";
+import { waterfallHtml, waterfallText } from "../lib/telemetry/waterfall.ts";
+import { escapeHtml } from "../lib/util/escape_html.ts";
 import { ensureContextManager } from "../lib/telemetry.ts";
 import { assertThrows } from "@std/assert";
 

@@ -1,14 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
-import {
-  findStep,
-  listSteps,
-  loadProgress,
-  markPassed,
-  markPending,
-  readHint,
-  saveProgress,
-  stepStatuses,
-} from "../lib/workshop_steps.ts";
+import { loadProgress, markPassed, markPending, saveProgress, stepStatuses } from "../lib/workshop/progress.ts";
+import { findStep, listSteps, readHint } from "../lib/workshop/steps.ts";
 import { fakeStepsRepo } from "./support/fake_steps.ts";
 
 Deno.test("listSteps() reads NN-slug folders in order and ignores temporary copies and stray files", async () => {

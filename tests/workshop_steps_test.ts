@@ -9,9 +9,9 @@
  * folder (`workshop-steps/.tmp-*`, same depth, so `../../lib/` resolves).
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertStringIncludes } from "@std/assert";
-import { type CheckpointRun, failureMessages, runCheckpoint } from "../lib/checkpoint_runner.ts";
-import { listSteps, readHint, REPO_ROOT, type WorkshopStep } from "../lib/workshop_steps.ts";
-import { testDatabaseUrl } from "./support/database.ts";
+import { type CheckpointRun, failureMessages, runCheckpoint } from "../lib/workshop/checkpoint_runner.ts";
+import { listSteps, readHint, REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
+import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 
 /** What each starter's checkpoint must say first: the step's own diagnosis of its deliberate bug. */
 const STARTER_FAILS_WITH: Record<string, string> = {
@@ -50,7 +50,7 @@ Deno.test("workshop-steps/ holds at least five complete steps, each with a marke
 });
 
 Deno.test("every starter fails its checkpoint for its own reason, and every solution passes", async (t) => {
-  const databaseUrl = testDatabaseUrl();
+  const databaseUrl = checkpointDatabaseUrl();
   const started = performance.now();
   const jobs = steps.flatMap((step) => [
     { step, variant: "starter" as const },

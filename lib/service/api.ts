@@ -9,7 +9,7 @@
  * | `POST /api/good`          | `good_query_no_leak`: same query and failures, no leak         |
  * | `GET  /api/pool`          | `pool.stats()`                                                 |
  * | `POST /api/reset`         | reclaims leaked connections, restarts the failure schedule     |
- * | `GET  /api/info`          | database (password hidden), failure schedule, Jaeger status    |
+ * | `GET  /api/info`          | database (password hidden), faults, alert thresholds, Jaeger   |
  * | `GET  /api/traces`        | recent traces (`?limit=`, `?all=true` includes GET requests)   |
  * | `GET  /api/traces/:id`    | one trace's spans and events (`?format=html`: a waterfall)     |
  *
@@ -18,12 +18,10 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { FaultSchedule } from "../faults.ts";
 import { DatabaseConnectionError } from "../database.ts";
-import { PoolEndedError, PoolExhaustedError } from "../pool.ts";
-import type { RecentSpans } from "../recent_spans.ts";
-import { summarizeTraces, viewTrace } from "../trace_view.ts";
-import { waterfallHtml } from "../waterfall.ts";
+import type { FaultSchedule } from "../demo/fault_schedule.ts";
+import { ALERT_THRESHOLDS, PoolEndedError, PoolExhaustedError } from "../pool.ts";
+import { type RecentSpans, summarizeTraces, viewTrace, waterfallHtml } from "../telemetry.ts";
 import type { DemoHandlers, DemoPool } from "./demo_pool.ts";
 import { HttpError, json, readOptionalJsonObject } from "./http_json.ts";
 import type { Route } from "./router.ts";
@@ -116,6 +114,7 @@ function info(deps: ApiDeps) {
     databaseSource: about.databaseSource,
     pool: { name: pool.name, max: pool.stats().max, acquireTimeoutMs: pool.acquireTimeoutMs },
     faults: faults.description,
+    alerts: ALERT_THRESHOLDS,
     jaeger: { exporting: about.exportingTo !== undefined, endpoint: about.exportingTo ?? null, ui: about.jaegerUi },
   };
 }

@@ -6,12 +6,10 @@
  * @module
  */
 import { SpanStatusCode } from "@opentelemetry/api";
-import type { FaultSchedule } from "../faults.ts";
-import type { TracedPool } from "../pool.ts";
-import type { RecentSpans } from "../recent_spans.ts";
-import { traceUrl as jaegerTraceUrl } from "../telemetry.ts";
+import type { FaultSchedule } from "../demo/fault_schedule.ts";
+import { jaegerUiUrl, type RecentSpans, traceUrl as jaegerTraceUrl } from "../telemetry.ts";
 import { apiRoutes, type RequestContext, type ServiceAbout } from "./api.ts";
-import { type DemoHandlers, type DemoPool, tracedHandlers } from "./demo_pool.ts";
+import type { DemoHandlers, DemoPool } from "./demo_pool.ts";
 import { errorResponse, HttpError } from "./http_json.ts";
 import { inServerSpan } from "./http_span.ts";
 import { pageRoutes } from "./page_files.ts";
@@ -20,8 +18,8 @@ import { Router } from "./router.ts";
 /** What the app is built from. */
 export interface AppDeps {
   pool: DemoPool;
-  /** The endpoints' work. @default lib/handlers.ts over `pool` (which must then be a TracedPool) */
-  handlers?: DemoHandlers;
+  /** The endpoints' work: `tracedHandlers(pool, faults)` in the service. */
+  handlers: DemoHandlers;
   /** Which queries fail; shown on the page, restarted by reset. */
   faults: FaultSchedule;
   /** Where `/api/traces` reads spans from (setupTelemetry's `spans`). */
@@ -42,7 +40,7 @@ export type App = (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Re
  *
  * @example
  * ```ts ignore
- * const app = createApp({ pool, faults, spans: telemetry.spans });
+ * const app = createApp({ pool, handlers: tracedHandlers(pool, faults), faults, spans: telemetry.spans });
  * const response = await app(new Request("http://localhost/api/good", { method: "POST" }));
  * console.log(response.status, (await response.json()).pool);
  * ```
@@ -52,7 +50,7 @@ export function createApp(deps: AppDeps): App {
   const router = new Router<RequestContext>([
     ...apiRoutes({
       pool: deps.pool,
-      handlers: deps.handlers ?? tracedHandlers(deps.pool as TracedPool, deps.faults),
+      handlers: deps.handlers,
       faults: deps.faults,
       spans: deps.spans,
       traceUrl,
@@ -60,7 +58,7 @@ export function createApp(deps: AppDeps): App {
         database: "unknown",
         databaseSource: "other",
         exportingTo: undefined,
-        jaegerUi: traceUrl("").replace(/\/trace\/$/, ""),
+        jaegerUi: jaegerUiUrl(),
         ...deps.about,
       },
     }),

@@ -22,7 +22,10 @@
  *
  * @module
  */
-import { FaultSchedule } from "../faults.ts";
+import { FaultSchedule } from "../demo/fault_schedule.ts";
+import { type Env, envInteger, envString } from "../util/env.ts";
+
+export { ConfigError, type Env } from "../util/env.ts";
 
 /** The service's settings after parsing the environment. */
 export interface ServiceConfig {
@@ -46,20 +49,6 @@ export interface ServiceConfig {
   faults: FaultSchedule;
 }
 
-/** A setting in the environment is malformed; the message names it, its value and a fix. */
-export class ConfigError extends Error {
-  /** @param variable the environment variable at fault */
-  constructor(readonly variable: string, message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
-/** Reads environment variables; `Deno.env` or a plain map in tests. */
-export interface Env {
-  get(name: string): string | undefined;
-}
-
 /**
  * Parses the environment into a {@linkcode ServiceConfig}.
  *
@@ -72,50 +61,26 @@ export interface Env {
  * ```
  */
 export function readConfig(env: Env = Deno.env): ServiceConfig {
-  const read = (name: string) => {
-    const raw = env.get(name)?.trim();
-    return raw === "" ? undefined : raw;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number, hint: string) => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-      throw new ConfigError(
-        name,
-        `${name} must be a whole number from ${min} to ${max} (${hint}): current value is "${raw}". ` +
-          `Fix it or unset it to use ${fallback}.`,
-      );
-    }
-    return value;
-  };
-
-  const host = read("HOST") ?? "127.0.0.1";
-  const port = integer("PORT", 9000, 0, 65_535, "0 picks a free port");
-  const databaseUrl = read("DATABASE_URL");
-  const name = read("POOL_NAME") ?? "demo";
-  const max = integer("POOL_MAX", 5, 1, 1_000, "connections in the pool");
-  const acquireTimeoutMs = integer("ACQUIRE_TIMEOUT_MS", 2_000, 1, 600_000, "milliseconds a request waits");
-  const leakThresholdMs = integer("LEAK_THRESHOLD_MS", 30_000, 0, 86_400_000, "0 turns leak reports off");
-  const failEvery = integer("FAIL_EVERY", 2, 0, 1_000_000, "1 = every query fails, 0 = none");
-  const seed = integer("FAIL_SEED", 42, 0, 2 ** 32 - 1, "any seed");
-  const rawRate = read("FAIL_RATE");
-  let failRate: number | undefined;
-  if (rawRate !== undefined) {
-    failRate = Number(rawRate);
-    if (!(failRate >= 0 && failRate <= 1)) {
-      throw new ConfigError(
-        "FAIL_RATE",
-        `FAIL_RATE must be a fraction from 0 to 1 (0.3 = 30% of queries fail): current value is "${rawRate}". ` +
-          `Fix it or unset it to use FAIL_EVERY.`,
-      );
-    }
-  }
   return {
-    host,
-    port,
-    databaseUrl,
-    pool: { name, max, acquireTimeoutMs, leakThresholdMs },
-    faults: new FaultSchedule({ failEvery, failRate, seed }),
+    host: envString(env, "HOST") ?? "127.0.0.1",
+    port: envInteger(env, "PORT", { fallback: 9000, min: 0, max: 65_535, hint: "0 picks a free port" }),
+    databaseUrl: envString(env, "DATABASE_URL"),
+    pool: {
+      name: envString(env, "POOL_NAME") ?? "demo",
+      max: envInteger(env, "POOL_MAX", { fallback: 5, min: 1, max: 1_000, hint: "connections in the pool" }),
+      acquireTimeoutMs: envInteger(env, "ACQUIRE_TIMEOUT_MS", {
+        fallback: 2_000,
+        min: 1,
+        max: 600_000,
+        hint: "milliseconds a request waits",
+      }),
+      leakThresholdMs: envInteger(env, "LEAK_THRESHOLD_MS", {
+        fallback: 30_000,
+        min: 0,
+        max: 86_400_000,
+        hint: "0 turns leak reports off",
+      }),
+    },
+    faults: FaultSchedule.fromEnv(env),
   };
 }

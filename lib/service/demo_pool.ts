@@ -1,13 +1,14 @@
 /**
  * What the demo app needs from its database side, kept narrow so it can be
- * swapped: TracedPool with the two handlers of lib/handlers.ts in the service,
- * a raw pg.Pool adapter in the benchmark's baseline.
+ * swapped: a TracedPool with the original demo's two handlers in the service
+ * (`tracedHandlers`), a raw pg.Pool adapter with its own handlers in the
+ * benchmark's baseline. The app never needs more than this interface.
  *
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { FaultSchedule } from "../faults.ts";
-import { badQueryWithLeak, goodQueryNoLeak } from "../handlers.ts";
+import type { FaultSchedule } from "../demo/fault_schedule.ts";
+import { badQueryWithLeak, goodQueryNoLeak } from "../demo/query_handlers.ts";
 import type { PoolStats, ScopeOptions, TracedPool } from "../pool.ts";
 
 /** The pool as the app sees it. {@linkcode TracedPool} fits as is. */

@@ -7,9 +7,10 @@
  */
 import { type Database, openDatabase } from "../database.ts";
 import { TracedPool } from "../pool.ts";
-import { setupTelemetry, type Telemetry, traceUrl } from "../telemetry.ts";
+import { jaegerUiUrl, setupTelemetry, type Telemetry } from "../telemetry.ts";
 import { createApp } from "./app.ts";
 import type { ServiceConfig } from "./config.ts";
+import { tracedHandlers } from "./demo_pool.ts";
 
 /** Options for {@linkcode startService}. */
 export interface StartOptions {
@@ -69,7 +70,9 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     cleanups.push(() => pool.end());
     const app = createApp({
       pool,
-      // simulate a flaky database: this schedule (FAIL_EVERY / FAIL_RATE) decides which queries fail, see lib/faults.ts
+      // simulate a flaky database: this schedule (FAIL_EVERY / FAIL_RATE) decides which queries fail,
+      // see lib/demo/fault_schedule.ts
+      handlers: tracedHandlers(pool, config.faults),
       faults: config.faults,
       spans: telemetry.spans,
       about: { database: database.displayUrl, databaseSource: database.source, exportingTo: telemetry.exportingTo },
@@ -116,7 +119,7 @@ function listen(config: ServiceConfig, app: ReturnType<typeof createApp>): Deno.
 }
 
 function banner(url: string, database: Database, telemetry: Telemetry, config: ServiceConfig): string {
-  const jaegerUi = traceUrl("").replace(/\/trace\/$/, "");
+  const jaegerUi = jaegerUiUrl();
   const traces = telemetry.exportingTo
     ? `exported to ${telemetry.exportingTo}; Jaeger UI at ${jaegerUi}`
     : `in memory only: no Jaeger found on localhost:4318 (the page still shows every trace)`;

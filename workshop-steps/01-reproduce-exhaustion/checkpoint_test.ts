@@ -3,12 +3,13 @@
  * ran dry, with the leaking handler over a real pool. The expected request is
  * worked out here from the failure schedule alone, so no constant passes.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import { describeError, listOf, sqlstate } from "../../lib/checkpoint_requests.ts";
-import { type FaultOptions, FaultSchedule } from "../../lib/faults.ts";
-import { badQueryWithLeak, goodQueryNoLeak } from "../../lib/handlers.ts";
-import { PoolExhaustedError, TracedPool } from "../../lib/pool.ts";
-import { backendsOf, uniquePoolName } from "../../tests/support/database.ts";
+import { sqlstate } from "../../lib/database.ts";
+import { type FaultOptions, FaultSchedule } from "../../lib/demo/fault_schedule.ts";
+import { badQueryWithLeak, goodQueryNoLeak } from "../../lib/demo/query_handlers.ts";
+import { PoolExhaustedError } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { describeError, listOf } from "../../lib/workshop/checkpoint_checks.ts";
+import { backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
 import { findExhaustion } from "./find_exhaustion.ts";
 
 const step: Checkpoint = checkpoint({
@@ -16,8 +17,6 @@ const step: Checkpoint = checkpoint({
   edit: "find_exhaustion.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
-
 interface Scenario {
   max: number;
   faults: FaultOptions;
@@ -60,22 +59,12 @@ function recordingSender(send: () => Promise<unknown>) {
   return { calls, sendRequest };
 }
 
-function newPool(max: number): TracedPool {
-  return new TracedPool({
-    connectionString: url,
-    name: uniquePoolName("step01"),
-    max,
-    acquireTimeoutMs: 300,
-    log: () => {},
-  });
-}
-
 Deno.test(step.test("findExhaustion() names the first request that found the pool exhausted", async () => {
   for (const scenario of LEAKING) {
     const expected = expectedExhaustion(scenario);
     const faults = new FaultSchedule(scenario.faults);
     const setup = `pool max ${scenario.max}, ${faults.description}, leaking handler`;
-    const pool = newPool(scenario.max);
+    const pool = checkpointPool("step01", { max: scenario.max });
     try {
       const { calls, sendRequest } = recordingSender(() => badQueryWithLeak(pool, faults));
       const found = await findExhaustion(sendRequest, scenario.maxRequests);
@@ -144,7 +133,7 @@ Deno.test(step.test("findExhaustion() names the first request that found the poo
 
 Deno.test(step.test("findExhaustion() returns undefined when the pool never runs dry", async () => {
   const faults = new FaultSchedule({ failEvery: 2 });
-  const pool = newPool(5);
+  const pool = checkpointPool("step01", { max: 5 });
   try {
     const { calls, sendRequest } = recordingSender(() => goodQueryNoLeak(pool, faults));
     const found = await findExhaustion(sendRequest, 12);

@@ -3,12 +3,13 @@
  * connections are still out. The expected answer comes from the leases
  * themselves (the checkpoint keeps each one it hands out), not from spans.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import { describeError, eventsNamed, listOf, runRequests, traceOf } from "../../lib/checkpoint_requests.ts";
-import { FaultSchedule, readSensors } from "../../lib/faults.ts";
-import { type Lease, TracedPool } from "../../lib/pool.ts";
-import { uniquePoolName } from "../../tests/support/database.ts";
-import { testTracer } from "../../tests/support/tracing.ts";
+import { FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
+import { runRequests } from "../../lib/demo/request_series.ts";
+import type { Lease } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { describeError, eventsNamed, listOf, traceOf } from "../../lib/workshop/checkpoint_checks.ts";
+import { checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
+import { recordingTracer } from "../../lib/workshop/recording_tracer.ts";
 import { findLeakingTraces } from "./find_leaks.ts";
 
 const step: Checkpoint = checkpoint({
@@ -16,18 +17,9 @@ const step: Checkpoint = checkpoint({
   edit: "find_leaks.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
-
 Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a connection", async () => {
-  const { tracer, exporter } = testTracer();
-  const pool = new TracedPool({
-    connectionString: url,
-    name: uniquePoolName("step02"),
-    max: 8,
-    acquireTimeoutMs: 300,
-    tracer,
-    log: () => {},
-  });
+  const { tracer, exporter } = recordingTracer();
+  const pool = checkpointPool("step02", { max: 8, tracer });
   const faults = new FaultSchedule({ failEvery: 2 });
   const leases: { lease: Lease; request: number }[] = [];
   let current = 0;
@@ -90,9 +82,14 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
   ];
 
   try {
-    const outcomes = await runRequests(tracer, plan.length, (request) => {
-      current = request;
-      return handlers[plan[request - 1]]();
+    const outcomes = await runRequests({
+      tracer,
+      root: true,
+      count: plan.length,
+      send: (request) => {
+        current = request;
+        return handlers[plan[request - 1]]();
+      },
     });
     const spans = exporter.getFinishedSpans();
     const found = findLeakingTraces(spans);

@@ -3,12 +3,14 @@
  * Judged by behaviour: the rows against Postgres, the scheduled failures with
  * their real SQLSTATE, the pool's counters, every trace, and pg_stat_activity.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import { describeError, leaseBalance, listOf, runRequests, sqlstate, traceOf } from "../../lib/checkpoint_requests.ts";
-import { FaultSchedule, SENSOR_QUERY } from "../../lib/faults.ts";
-import { PoolExhaustedError, TracedPool } from "../../lib/pool.ts";
-import { adminQuery, backendsOf, uniquePoolName } from "../../tests/support/database.ts";
-import { testTracer } from "../../tests/support/tracing.ts";
+import { sqlstate } from "../../lib/database.ts";
+import { FaultSchedule, SENSOR_QUERY } from "../../lib/demo/fault_schedule.ts";
+import { runRequests } from "../../lib/demo/request_series.ts";
+import { PoolExhaustedError } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { describeError, leaseBalance, listOf, traceOf } from "../../lib/workshop/checkpoint_checks.ts";
+import { adminQuery, backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
+import { recordingTracer } from "../../lib/workshop/recording_tracer.ts";
 import { listSensors } from "./list_sensors.ts";
 
 const step: Checkpoint = checkpoint({
@@ -16,27 +18,19 @@ const step: Checkpoint = checkpoint({
   edit: "list_sensors.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
 const REQUESTS = 20;
 const FAULTS = { failEvery: 3 };
 
 Deno.test(step.test("listSensors() returns its connection on every path, over 20 requests", async () => {
-  const { tracer, exporter } = testTracer();
-  const pool = new TracedPool({
-    connectionString: url,
-    name: uniquePoolName("step03"),
-    max: 5,
-    acquireTimeoutMs: 300,
-    tracer,
-    log: () => {},
-  });
+  const { tracer, exporter } = recordingTracer();
+  const pool = checkpointPool("step03", { max: 5, tracer });
   const faults = new FaultSchedule(FAULTS);
   const twin = new FaultSchedule(FAULTS);
   const scheduled = Array.from({ length: REQUESTS }, (_, i) => (twin.next() ? i + 1 : 0)).filter(Boolean);
   const databaseRows = JSON.stringify(await adminQuery(SENSOR_QUERY));
 
   try {
-    const outcomes = await runRequests(tracer, REQUESTS, () => listSensors(pool, faults));
+    const outcomes = await runRequests({ tracer, root: true, count: REQUESTS, send: () => listSensors(pool, faults) });
     const spans = exporter.getFinishedSpans();
     const stats = pool.stats();
     const exhausted = outcomes.filter((o) => o.error instanceof PoolExhaustedError).map((o) => o.request);

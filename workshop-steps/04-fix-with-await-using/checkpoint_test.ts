@@ -2,19 +2,14 @@
  * Checkpoint of step 4: `sensorReport()` returns both connections on every
  * path — a failed query, and a replica too busy to hand out a connection.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import {
-  describeError,
-  leaseBalance,
-  listOf,
-  type RequestOutcome,
-  runRequests,
-  sqlstate,
-} from "../../lib/checkpoint_requests.ts";
-import { FaultSchedule, SENSOR_QUERY } from "../../lib/faults.ts";
-import { PoolExhaustedError, TracedPool } from "../../lib/pool.ts";
-import { adminQuery, backendsOf, uniquePoolName } from "../../tests/support/database.ts";
-import { testTracer } from "../../tests/support/tracing.ts";
+import { sqlstate } from "../../lib/database.ts";
+import { FaultSchedule, SENSOR_QUERY } from "../../lib/demo/fault_schedule.ts";
+import { type RequestOutcome, runRequests } from "../../lib/demo/request_series.ts";
+import { PoolExhaustedError } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { describeError, leaseBalance, listOf } from "../../lib/workshop/checkpoint_checks.ts";
+import { adminQuery, backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
+import { recordingTracer } from "../../lib/workshop/recording_tracer.ts";
 import { type SensorReport, sensorReport } from "./sensor_report.ts";
 
 const step: Checkpoint = checkpoint({
@@ -22,22 +17,12 @@ const step: Checkpoint = checkpoint({
   edit: "sensor_report.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
 
 Deno.test(step.test("sensorReport() returns both connections, even when the replica is busy", async () => {
   // One tracer per pool: the requests' traces then hold only the primary's leases.
-  const { tracer, exporter } = testTracer();
-  const pool = (role: string, max: number, acquireTimeoutMs: number, tracer = testTracer().tracer) =>
-    new TracedPool({
-      connectionString: url,
-      name: uniquePoolName(`step04-${role}`),
-      max,
-      acquireTimeoutMs,
-      tracer,
-      log: () => {},
-    });
-  const primary = pool("primary", 3, 500, tracer);
-  const replica = pool("replica", 1, 200);
+  const { tracer, exporter } = recordingTracer();
+  const primary = checkpointPool("step04-primary", { max: 3, acquireTimeoutMs: 500, tracer });
+  const replica = checkpointPool("step04-replica", { max: 1, acquireTimeoutMs: 200, tracer: recordingTracer().tracer });
   const latest = JSON.stringify(await adminQuery(SENSOR_QUERY));
   const [{ total }] = await adminQuery<{ total: number }>("SELECT count(*)::int AS total FROM sensors");
 
@@ -75,7 +60,12 @@ Deno.test(step.test("sensorReport() returns both connections, even when the repl
   try {
     // Phase 1: the replica is free; every 2nd query on the primary fails.
     const faults = new FaultSchedule({ failEvery: 2 });
-    const free = await runRequests(tracer, 6, () => sensorReport(primary, replica, faults));
+    const free = await runRequests({
+      tracer,
+      root: true,
+      count: 6,
+      send: () => sensorReport(primary, replica, faults),
+    });
     for (const outcome of free) {
       if (outcome.request % 2 === 0) {
         step.expect(
@@ -98,11 +88,12 @@ Deno.test(step.test("sensorReport() returns both connections, even when the repl
     const busy = await replica.acquire();
     let whileBusy: RequestOutcome<SensorReport>[];
     try {
-      whileBusy = await runRequests(
+      whileBusy = await runRequests({
         tracer,
-        3,
-        () => sensorReport(primary, replica, new FaultSchedule({ failEvery: 0 })),
-      );
+        root: true,
+        count: 3,
+        send: () => sensorReport(primary, replica, new FaultSchedule({ failEvery: 0 })),
+      });
     } finally {
       busy.release();
     }
@@ -135,11 +126,12 @@ Deno.test(step.test("sensorReport() returns both connections, even when the repl
     checkReturned(whileBusy, "replica busy");
 
     // Phase 3: the replica is free again, and nothing is left out afterwards.
-    const after = await runRequests(
+    const after = await runRequests({
       tracer,
-      2,
-      () => sensorReport(primary, replica, new FaultSchedule({ failEvery: 0 })),
-    );
+      root: true,
+      count: 2,
+      send: () => sensorReport(primary, replica, new FaultSchedule({ failEvery: 0 })),
+    });
     for (const outcome of after) checkReport(outcome, "replica free again");
     checkReturned(after, "replica free again");
     step.expect(

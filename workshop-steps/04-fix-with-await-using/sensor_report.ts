@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type FaultSchedule, readSensors } from "../../lib/faults.ts";
+import { type FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
 import type { TracedPool } from "../../lib/pool.ts";
 
 /** The count query, run on the replica. */

@@ -3,10 +3,12 @@
  * connection out, names where it was taken, and reclaims it — and stays out of
  * the way of clean bodies.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import { describeError, sqlstate } from "../../lib/checkpoint_requests.ts";
-import { type Lease, TracedPool } from "../../lib/pool.ts";
-import { adminQuery, backendsOf, uniquePoolName } from "../../tests/support/database.ts";
+import { sqlstate } from "../../lib/database.ts";
+import type { Lease, TracedPool } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { describeError } from "../../lib/workshop/checkpoint_checks.ts";
+import { eventually } from "../../lib/util/eventually.ts";
+import { adminQuery, backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
 import { LeakedLeaseError, withLeaseGuard } from "./lease_guard.ts";
 
 const step: Checkpoint = checkpoint({
@@ -14,16 +16,6 @@ const step: Checkpoint = checkpoint({
   edit: "lease_guard.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
-
-function newPool(): TracedPool {
-  return new TracedPool({
-    connectionString: url,
-    name: uniquePoolName("step05"),
-    acquireTimeoutMs: 300,
-    log: () => {},
-  });
-}
 
 /** What the guard did with a body: its value, or what it threw. */
 async function guarded<T>(pool: TracedPool, body: () => Promise<T>): Promise<{ value?: T; error?: unknown }> {
@@ -36,15 +28,12 @@ async function guarded<T>(pool: TracedPool, body: () => Promise<T>): Promise<{ v
 
 /** Postgres closes a reclaimed backend a moment after the socket goes: wait for it, briefly. */
 async function backendGone(poolName: string, pid: number): Promise<boolean> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    if (!(await backendsOf(poolName)).some((b) => b.pid === pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return false;
+  const backends = await eventually(() => backendsOf(poolName), (now) => !now.some((b) => b.pid === pid));
+  return !backends.some((b) => b.pid === pid);
 }
 
 Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out, and reclaims it", async () => {
-  const pool = newPool();
+  const pool = checkpointPool("step05");
   try {
     let lease: Lease | undefined;
     const { value, error } = await guarded(pool, async () => {
@@ -105,7 +94,7 @@ Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out,
 }));
 
 Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws", async () => {
-  const pool = newPool();
+  const pool = checkpointPool("step05");
   try {
     const { error } = await guarded(pool, async () => {
       const conn = await pool.acquire();
@@ -133,7 +122,7 @@ Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws
 
 Deno.test(
   step.test("withLeaseGuard() passes clean bodies through and leaves the caller's connections alone", async () => {
-    const pool = newPool();
+    const pool = checkpointPool("step05");
     try {
       const [{ total }] = await adminQuery<{ total: number }>("SELECT count(*)::int AS total FROM sensors");
       const clean = await guarded(pool, async () => {

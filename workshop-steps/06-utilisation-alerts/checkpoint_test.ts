@@ -3,12 +3,12 @@
  * sees it, and the critical alert comes before the outage. The counters are
  * the real pool's, after each real request.
  */
-import { type Checkpoint, checkpoint, checkpointDatabaseUrl } from "../../lib/checkpoint.ts";
-import { listOf } from "../../lib/checkpoint_requests.ts";
-import { FaultSchedule } from "../../lib/faults.ts";
-import { badQueryWithLeak } from "../../lib/handlers.ts";
-import { type Lease, PoolExhaustedError, type PoolStats, TracedPool } from "../../lib/pool.ts";
-import { backendsOf, uniquePoolName } from "../../tests/support/database.ts";
+import { FaultSchedule } from "../../lib/demo/fault_schedule.ts";
+import { badQueryWithLeak } from "../../lib/demo/query_handlers.ts";
+import { ALERT_THRESHOLDS, type Lease, PoolExhaustedError, type PoolStats } from "../../lib/pool.ts";
+import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
+import { listOf } from "../../lib/workshop/checkpoint_checks.ts";
+import { backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
 import { CRITICAL_PERCENT, utilisation, WARNING_PERCENT } from "./utilisation.ts";
 
 const step: Checkpoint = checkpoint({
@@ -16,29 +16,22 @@ const step: Checkpoint = checkpoint({
   edit: "utilisation.ts",
   hint: new URL("./hint.md", import.meta.url),
 });
-const url = checkpointDatabaseUrl();
+const { warningPercent, criticalPercent } = ALERT_THRESHOLDS.utilisation;
 
 /** The checkpoint's own reading of the stats: checked-out connections over max. */
 function expected(stats: PoolStats): { percent: number; level: string } {
   const percent = Math.round((stats.active / stats.max) * 100);
-  return { percent, level: percent >= 85 ? "critical" : percent >= 70 ? "warning" : "ok" };
+  return { percent, level: percent >= criticalPercent ? "critical" : percent >= warningPercent ? "warning" : "ok" };
 }
 
-function newPool(max: number): TracedPool {
-  return new TracedPool({
-    connectionString: url,
-    name: uniquePoolName("step06"),
-    max,
-    acquireTimeoutMs: 250,
-    log: () => {},
-  });
-}
+const newPool = (max: number) => checkpointPool("step06", { max, acquireTimeoutMs: 250 });
 
 Deno.test(step.test("utilisation() raises warning and critical before the leaking pool runs dry", async () => {
   step.expect(
-    WARNING_PERCENT === 70 && CRITICAL_PERCENT === 85,
+    WARNING_PERCENT === warningPercent && CRITICAL_PERCENT === criticalPercent,
     () =>
-      `The thresholds are 70 % (warning) and 85 % (critical); the file sets ${WARNING_PERCENT} and ${CRITICAL_PERCENT}.`,
+      `The thresholds are ${warningPercent} % (warning) and ${criticalPercent} % (critical), from ALERT_THRESHOLDS; ` +
+      `the file sets ${WARNING_PERCENT} and ${CRITICAL_PERCENT}.`,
   );
   for (const max of [5, 10, 20]) {
     const pool = newPool(max);
@@ -84,14 +77,18 @@ Deno.test(step.test("utilisation() counts connections held by live requests as w
   const pool = newPool(10);
   const held: Lease[] = [];
   try {
-    for (let i = 0; i < 7; i++) held.push(await pool.acquire()); // busy, not leaked
+    // At the warning threshold (7 of 10), with connections that are busy, not leaked.
+    const busy = Math.ceil(warningPercent / 10);
+    for (let i = 0; i < busy; i++) held.push(await pool.acquire());
     const stats = pool.stats();
     const got = utilisation(stats);
+    const want = expected(stats);
     step.expect(
-      got.percent === 70 && got.level === "warning",
+      got.percent === want.percent && got.level === want.level,
       () =>
-        `With 7 of 10 connections held by requests still running (none leaked), the pool is at 70 %: "warning". ` +
-        `utilisation() said ${got.percent} %, "${got.level}". Stats: ${JSON.stringify(stats)}.`,
+        `With ${busy} of 10 connections held by requests still running (none leaked), the pool is at ` +
+        `${want.percent} %: "${want.level}". utilisation() said ${got.percent} %, "${got.level}". ` +
+        `Stats: ${JSON.stringify(stats)}.`,
     );
   } finally {
     for (const lease of held) lease.release();

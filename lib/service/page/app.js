@@ -2,9 +2,6 @@
 // timeline and a request log whose rows open the request's trace. Plain
 // browser JavaScript served as is: no build step.
 
-const WARN_AT = 0.7; // utilisation alerts, as in the original demo's practices
-const CRIT_AT = 0.85;
-
 const state = { info: undefined, busy: false, requests: 0, counts: { ok: 0, failed: 0, rejected: 0 }, lastError: "" };
 const $ = (selector) => document.querySelector(selector);
 
@@ -14,15 +11,22 @@ async function call(method, path) {
   return { status: response.status, body };
 }
 
-/** "ok", "warn" or "crit" from the share of connections in use. */
+/**
+ * "ok", "warn" or "crit" from the share of connections in use, at the
+ * service's alert thresholds (GET /api/info: lib/pool/alert_thresholds.ts).
+ */
 function level(stats) {
-  const used = stats.max > 0 ? stats.active / stats.max : 0;
-  return used >= CRIT_AT ? "crit" : used >= WARN_AT ? "warn" : "ok";
+  const { warningPercent, criticalPercent } = state.info.alerts.utilisation;
+  const percent = stats.max > 0 ? (stats.active / stats.max) * 100 : 0;
+  return percent >= criticalPercent ? "crit" : percent >= warningPercent ? "warn" : "ok";
 }
 
 function showAbout(info) {
   $("#about-database").textContent = info.database;
   $("#about-faults").textContent = info.faults;
+  const { warningPercent, criticalPercent } = info.alerts.utilisation;
+  $("#alert-levels").textContent =
+    `Colours follow the alert thresholds: warning at ${warningPercent} % of connections in use, critical at ${criticalPercent} %.`;
   $("#about-pool").textContent =
     `"${info.pool.name}", max ${info.pool.max} connections, a request waits at most ${info.pool.acquireTimeoutMs} ms`;
   const jaeger = $("#about-jaeger");
@@ -170,7 +174,7 @@ async function toggleWaterfall(row) {
   row.after(holder);
   const response = await fetch(`/api/traces/${row.dataset.traceId}?format=html`);
   if (response.ok) {
-    cell.innerHTML = await response.text(); // lib/waterfall.ts escapes every name and attribute
+    cell.innerHTML = await response.text(); // lib/telemetry/waterfall.ts escapes every name and attribute
   } else {
     cell.textContent = (await response.json().catch(() => ({}))).error ?? `HTTP ${response.status}`;
   }

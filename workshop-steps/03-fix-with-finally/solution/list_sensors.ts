@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type FaultSchedule, readSensors } from "../../lib/faults.ts";
+import { type FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
 import type { TracedPool } from "../../lib/pool.ts";
 
 /**

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { PoolStats } from "../../lib/pool.ts";
+import { ALERT_THRESHOLDS, type PoolStats } from "../../lib/pool.ts";
 
-/** At or above this share of `max` in use: warning. */
-export const WARNING_PERCENT = 70;
-/** At or above this share of `max` in use: critical. */
-export const CRITICAL_PERCENT = 85;
+/** At or above this share of `max` in use: warning (70 %; the demo page and the alert rules use the same). */
+export const WARNING_PERCENT = ALERT_THRESHOLDS.utilisation.warningPercent;
+/** At or above this share of `max` in use: critical (85 %). */
+export const CRITICAL_PERCENT = ALERT_THRESHOLDS.utilisation.criticalPercent;
 
 /** How full a pool is, and how loudly to say so. */
 export interface Utilisation {

@@ -1,0 +1,135 @@
+/**
+ * Turns the raw errors of a failed Postgres connection (socket codes,
+ * SQLSTATEs, pg-pool's timeout) into one named error that says which server
+ * was meant, with the password hidden, and what to do next.
+ *
+ * @module
+ */
+import { redactUrl } from "../util/redact.ts";
+
+/** Why a connection could not be made. */
+export type ConnectionFailure =
+  | "malformed-url"
+  | "unreachable"
+  | "timeout"
+  | "auth-failed"
+  | "database-missing"
+  | "unknown";
+
+const FALLBACK_HINT = "or unset DATABASE_URL to let Leak Lab start its embedded PostgreSQL";
+
+/** A Postgres connection failed; `kind` says why, the message says what to do. */
+export class DatabaseConnectionError extends Error {
+  /** Why the connection failed. */
+  readonly kind: ConnectionFailure;
+  /** The server that was meant, password hidden. */
+  readonly server: string;
+
+  /**
+   * @param kind why the connection failed
+   * @param server the connection URL, already redacted
+   * @param message the whole message, naming the server and the next step
+   */
+  constructor(kind: ConnectionFailure, server: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DatabaseConnectionError";
+    this.kind = kind;
+    this.server = server;
+  }
+}
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ECONNRESET",
+]);
+
+/**
+ * Checks that `url` looks like a Postgres URL, before any socket is opened.
+ * @throws {DatabaseConnectionError} kind "malformed-url"
+ */
+export function parsePostgresUrl(url: string): URL {
+  const shown = redactUrl(url);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch { /* reported below */ }
+  if (!parsed || !["postgres:", "postgresql:"].includes(parsed.protocol) || !parsed.hostname) {
+    throw new DatabaseConnectionError(
+      "malformed-url",
+      shown,
+      `DATABASE_URL is not a valid Postgres URL: "${shown}". ` +
+        `Expected postgres://user:password@host:5432/database; fix it, ${FALLBACK_HINT}.`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * Explains why connecting to `url` failed with `error`.
+ *
+ * @example
+ * ```ts
+ * import { describeConnectionError } from "./connection_errors.ts";
+ * const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+ * describeConnectionError(refused, "postgres://app:pw@127.0.0.1:1/x").kind; // "unreachable"
+ * ```
+ */
+export function describeConnectionError(error: unknown, url: string): DatabaseConnectionError {
+  if (error instanceof DatabaseConnectionError) return error;
+  const server = redactUrl(url);
+  const code = (error as { code?: string })?.code ?? "";
+  const reason = error instanceof Error ? error.message : String(error);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch { /* a malformed URL still gets a message below */ }
+  const user = decodeURIComponent(parsed?.username || "(default user)");
+  const database = decodeURIComponent(parsed?.pathname.slice(1) || user);
+
+  if (UNREACHABLE_CODES.has(code) || /terminated unexpectedly/i.test(reason)) {
+    return new DatabaseConnectionError(
+      "unreachable",
+      server,
+      `Cannot reach Postgres at ${server} (${code ? `${code}: ` : ""}${reason}). Is the server running? ` +
+        `Start the compose one with \`docker compose up -d postgres\`, ${FALLBACK_HINT}.`,
+      { cause: error },
+    );
+  }
+  if (/timeout/i.test(reason) || code === "ETIMEDOUT") {
+    return new DatabaseConnectionError(
+      "timeout",
+      server,
+      `Timed out connecting to Postgres at ${server} (${reason}). ` +
+        `Check the host and port and that no firewall drops the packets, ${FALLBACK_HINT}.`,
+      { cause: error },
+    );
+  }
+  if (code === "28P01" || code === "28000") {
+    return new DatabaseConnectionError(
+      "auth-failed",
+      server,
+      `Postgres at ${server} rejected the login for user "${user}" (${code}: ${reason}). ` +
+        `Check the user and password in DATABASE_URL, ${FALLBACK_HINT}.`,
+      { cause: error },
+    );
+  }
+  if (code === "3D000") {
+    return new DatabaseConnectionError(
+      "database-missing",
+      server,
+      `Database "${database}" does not exist on ${server}. ` +
+        `Create it (\`createdb ${database}\`) or point DATABASE_URL at an existing database, ${FALLBACK_HINT}.`,
+      { cause: error },
+    );
+  }
+  return new DatabaseConnectionError(
+    "unknown",
+    server,
+    `Could not connect to Postgres at ${server}: ${code ? `${code}: ` : ""}${reason}`,
+    { cause: error },
+  );
+}

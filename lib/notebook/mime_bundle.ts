@@ -1,0 +1,28 @@
+/**
+ * Jupyter MIME bundles: one representation of an output per media type, so
+ * each front end (VS Code, JupyterLab, an HTML export, a terminal) shows the
+ * richest one it understands.
+ *
+ * @module
+ */
+import { escapeHtml } from "../util/escape_html.ts";
+
+/** A Jupyter MIME bundle: one representation per media type, `text/plain` always present. */
+export type MimeBundle = { "text/plain": string } & Record<string, string | object>;
+
+/**
+ * A clickable link as a bundle.
+ *
+ * @example
+ * ```ts
+ * import { linkBundle } from "./mime_bundle.ts";
+ * linkBundle("http://localhost:16686/search?service=leak-lab", "Leaking traces")["text/plain"];
+ * // "Leaking traces: http://localhost:16686/search?service=leak-lab"
+ * ```
+ */
+export function linkBundle(url: string, text: string): MimeBundle {
+  return {
+    "text/plain": `${text}: ${url}`,
+    "text/html": `<a href="${escapeHtml(url)}" target="_blank">${escapeHtml(text)}</a> <code>${escapeHtml(url)}</code>`,
+  };
+}

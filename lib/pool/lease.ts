@@ -1,0 +1,205 @@
+/**
+ * A lease: one pooled connection checked out by `pool.acquire()`, until its
+ * `release()` (or `await using`) gives it back. Queries on it are traced as
+ * `database.query` spans.
+ *
+ * @module
+ */
+import {
+  type Attributes,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+} from "@opentelemetry/api";
+import type pg from "pg";
+import { hrTime } from "@opentelemetry/core";
+import { sqlstate } from "../database.ts";
+import { acquireSite, acquireStack } from "./acquire_site.ts";
+import { LeaseReleasedError } from "./errors.ts";
+import type { Holder, LeakReport } from "./types.ts";
+
+/** Where a lease is in its life. Only "active" leases hold a connection. */
+export type LeaseState = "active" | "released" | "reclaimed" | "lost";
+
+/** What a lease needs from its pool: kept narrow so a lease cannot touch pool state. */
+export interface LeaseHost {
+  readonly tracer: Tracer;
+  /** `db.*` and `server.*` attributes shared by every query span. */
+  readonly queryAttributes: Attributes;
+  /** Takes the connection back. */
+  giveBack(lease: Lease, client: pg.PoolClient): void;
+}
+
+/** The request-scoped leak check a lease was acquired under (see `pool.scope`). */
+export interface LeakScope {
+  readonly name: string;
+  readonly span: Span;
+  readonly leases: Set<Lease>;
+}
+
+const NOT_CAPTURED = "(acquire site not captured: captureAcquireSites is off)";
+
+export class Lease implements AsyncDisposable, Disposable {
+  /** Where the lease is in its life. */
+  state: LeaseState = "active";
+  /** Detected as leaked (scope ended, or held past the threshold) and not returned since. */
+  leaked = false;
+  /** Already reported by the threshold watch. */
+  reported = false;
+  /** Why the connection was lost, when `state` is "lost". */
+  lossReason?: string;
+  /** The open `pool.scope()` this lease was acquired in, if any. */
+  scope: LeakScope | undefined;
+  readonly #client: pg.PoolClient;
+  readonly #host: LeaseHost;
+  readonly #captured: Error | undefined;
+
+  /**
+   * @param id the pool's sequence number for this lease
+   * @param client the pg connection it holds
+   * @param acquiredAt `performance.now()` when it was handed out
+   * @param span the `get_connection` span that handed it out
+   * @param captured an Error made in `acquire()` (its stack is read only when reported), if sites are captured
+   */
+  constructor(
+    readonly id: number,
+    client: pg.PoolClient,
+    readonly acquiredAt: number,
+    readonly span: SpanContext,
+    captured: Error | undefined,
+    host: LeaseHost,
+  ) {
+    this.#client = client;
+    this.#captured = captured;
+    this.#host = host;
+  }
+
+  /** The backend's process id, as in `pg_stat_activity.pid`. */
+  get pid(): number {
+    return (this.#client as unknown as { processID: number }).processID;
+  }
+
+  /** Milliseconds since acquire. */
+  get ageMs(): number {
+    return performance.now() - this.acquiredAt;
+  }
+
+  /** `file:line:column` of the `acquire()` call. */
+  get site(): string {
+    return this.#captured ? acquireSite(this.#captured) : NOT_CAPTURED;
+  }
+
+  /** The acquiring code's stack. */
+  get stack(): string {
+    return this.#captured ? acquireStack(this.#captured) : NOT_CAPTURED;
+  }
+
+  /** This lease as named in an exhaustion error. */
+  holder(): Holder {
+    return { leaseId: this.id, pid: this.pid, ageMs: this.ageMs, site: this.site, leaked: this.leaked };
+  }
+
+  /** This lease as listed by `pool.leaks()`. */
+  report(): LeakReport {
+    return {
+      leaseId: this.id,
+      pid: this.pid,
+      ageMs: Math.round(this.ageMs),
+      acquiredAt: new Date(performance.timeOrigin + this.acquiredAt).toISOString(),
+      traceId: this.span.traceId,
+      spanId: this.span.spanId,
+      site: this.site,
+      stack: this.stack,
+    };
+  }
+
+  /** Attributes of a `connection_leaked` event about this lease. */
+  leakAttributes(): Attributes {
+    return {
+      "lease.id": this.id,
+      "lease.pid": this.pid,
+      "lease.age_ms": Math.round(this.ageMs),
+      "lease.acquire_site": this.site,
+      "code.stacktrace": this.stack,
+    };
+  }
+
+  /**
+   * Runs one query on this connection inside a `database.query` span.
+   * Use `$1`-style parameters: the text is recorded on the span as is.
+   */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    if (this.state !== "active") throw this.#unusable("query()");
+    const span = this.#host.tracer.startSpan("database.query", {
+      kind: SpanKind.CLIENT,
+      startTime: hrTime(performance.now()),
+    });
+    if (!span.isRecording()) return this.#client.query<R>(text, params); // tracing off: no extra await
+    span.setAttributes(this.#host.queryAttributes);
+    span.setAttribute("db.query.text", text);
+    try {
+      return await this.#client.query<R>(text, params);
+    } catch (error) {
+      recordQueryError(span, error);
+      throw error;
+    } finally {
+      span.end(hrTime(performance.now()));
+    }
+  }
+
+  /**
+   * Returns the connection to the pool.
+   * @throws {LeaseReleasedError} when it was already released by this code
+   */
+  release(): void {
+    if (this.state === "active") return this.#host.giveBack(this, this.#client);
+    if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
+    const span = this.#host.tracer.startSpan("return_connection");
+    const error = new LeaseReleasedError(
+      `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
+        `Release each connection exactly once, in one finally block or with \`await using\`.`,
+    );
+    span.addEvent("connection_double_release", { "lease.id": this.id });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    span.end();
+    throw error;
+  }
+
+  /** `await using lease = await pool.acquire()` releases at scope exit; idempotent. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this[Symbol.dispose]();
+    return Promise.resolve();
+  }
+
+  /** `using lease = await pool.acquire()` releases at scope exit; idempotent. */
+  [Symbol.dispose](): void {
+    if (this.state === "active") this.release();
+  }
+
+  #unusable(call: string): LeaseReleasedError {
+    const why = {
+      active: "",
+      released: "it was already returned to the pool",
+      reclaimed: "the pool reclaimed it as leaked (pool.reset() or pool.end())",
+      lost: `the server closed it (${this.lossReason})`,
+    }[this.state];
+    return new LeaseReleasedError(
+      `Cannot call ${call} on connection #${this.id}: ${why}. Acquire a new connection with pool.acquire().`,
+    );
+  }
+}
+
+function recordQueryError(span: Span, error: unknown): void {
+  const code = sqlstate(error);
+  const type = code ?? (error instanceof Error ? error.name : "Error");
+  const message = error instanceof Error ? error.message : String(error);
+  if (code) span.setAttribute("db.response.status_code", code);
+  span.setAttribute("error.type", type);
+  span.addEvent("query_error", { "exception.type": type, "exception.message": message });
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}

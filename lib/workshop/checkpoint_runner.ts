@@ -1,0 +1,109 @@
+/**
+ * Runs one step's checkpoint with `deno test` in a subprocess and classifies
+ * the result: passed, failed (a checkpoint said what is wrong), broken (it
+ * never got to a verdict: a type error, a missing module, a crash) or timeout.
+ *
+ * The verdicts are read from the JSON-lines report each checkpoint test
+ * appends (see `lib/workshop/checkpoint.ts`), not parsed out of the test output.
+ *
+ * @module
+ */
+import { type CheckpointVerdict, REPORT_ENV } from "./checkpoint.ts";
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** How one checkpoint run ended. */
+export interface CheckpointRun {
+  outcome: "passed" | "failed" | "broken" | "timeout";
+  /** One per checkpoint test that ran to its end, in order. */
+  verdicts: CheckpointVerdict[];
+  /** `deno test`'s stdout then stderr, without colours. */
+  output: string;
+  /** The subprocess' exit code (undefined on timeout). */
+  code: number | undefined;
+  durationMs: number;
+}
+
+/** Options for {@linkcode runCheckpoint}. */
+export interface RunCheckpointOptions {
+  /** The Postgres the checkpoint uses. @default none (required) */
+  databaseUrl: string;
+  /** Working directory: the repository root, so deno.json's imports apply. @default Deno.cwd() */
+  cwd?: string;
+  /** Kills the run after this long. @default 120000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `deno test -A --sanitize-ops --sanitize-resources <checkpointFile>`
+ * and reports how it ended.
+ * @throws {RangeError} when `timeoutMs` is not a positive integer
+ *
+ * @example
+ * ```ts ignore
+ * const run = await runCheckpoint("workshop-steps/03-fix-with-finally/checkpoint_test.ts", { databaseUrl });
+ * if (run.outcome === "failed") console.log(run.verdicts.find((v) => !v.passed)?.message);
+ * ```
+ */
+export async function runCheckpoint(checkpointFile: string, options: RunCheckpointOptions): Promise<CheckpointRun> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError(
+      `Cannot run checkpoint as 'timeoutMs' must be a positive integer: current value is ${timeoutMs}`,
+    );
+  }
+  const report = await Deno.makeTempFile({ prefix: "leaklab-checkpoint-", suffix: ".jsonl" });
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const started = performance.now();
+  try {
+    const result = await new Deno.Command(Deno.execPath(), {
+      // A workshop about leaks checks for its own: sanitizers are opt-in since Deno 2.
+      args: ["test", "-A", "--no-prompt", "--sanitize-ops", "--sanitize-resources", "--trace-leaks", checkpointFile],
+      cwd: options.cwd,
+      env: { DATABASE_URL: options.databaseUrl, NO_COLOR: "1", [REPORT_ENV]: report },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: controller.signal,
+    }).output();
+    const durationMs = Math.round(performance.now() - started);
+    const decoder = new TextDecoder();
+    // NO_COLOR does not reach every line (deno's type-check hints), so strip what is left.
+    const output = `${decoder.decode(result.stdout)}${decoder.decode(result.stderr)}`.replace(ANSI, "");
+    const verdicts = parseVerdicts(await Deno.readTextFile(report));
+    if (controller.signal.aborted) return { outcome: "timeout", verdicts, output, code: undefined, durationMs };
+    return { outcome: classify(result.code, verdicts), verdicts, output, code: result.code, durationMs };
+  } finally {
+    clearTimeout(timer);
+    await Deno.remove(report).catch(() => {});
+  }
+}
+
+/** The failure messages of a run, first failing test first. */
+export function failureMessages(run: CheckpointRun): string[] {
+  return run.verdicts.filter((v) => !v.passed).map((v) => v.message ?? v.problem ?? "(no message)");
+}
+
+/**
+ * The lines of `deno test` output worth showing when a checkpoint is broken:
+ * compiler errors, module resolution errors, uncaught errors — without the
+ * Rust backtrace noise.
+ */
+export function brokenExcerpt(output: string, maxLines = 40): string {
+  const lines = output.split("\n").filter((line) => !/^(Stack backtrace:|\s+\d+: <unknown>)/.test(line));
+  const start = lines.findIndex((line) => /^(error|TS\d+|\[ERROR\]|ERRORS)/.test(line.trim()));
+  const from = start === -1 ? Math.max(0, lines.length - maxLines) : start;
+  return lines.slice(from, from + maxLines).join("\n").trim();
+}
+
+function classify(code: number, verdicts: CheckpointVerdict[]): CheckpointRun["outcome"] {
+  if (verdicts.some((v) => !v.passed)) return "failed";
+  if (code === 0 && verdicts.length > 0) return "passed";
+  return "broken"; // no verdict at all, or every test passed yet deno test failed (e.g. a sanitizer)
+}
+
+function parseVerdicts(text: string): CheckpointVerdict[] {
+  return text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as CheckpointVerdict);
+}
