@@ -17,7 +17,7 @@ import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 
-export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { jaegerSearchUrl, jaegerUiUrl, LEAK_SEARCH_TAGS, leakSearchUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
 export { waterfallHtml, type WaterfallOptions, waterfallText } from "./telemetry/waterfall.ts";
