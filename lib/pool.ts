@@ -36,13 +36,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { type Attributes, context, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { hrTime } from "@opentelemetry/core";
 import pg from "pg";
-import { describeConnectionError } from "./database.ts";
+import { connectClient, describeConnectionError } from "./database.ts";
 import { type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
 import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
 import { resolvePoolOptions, type TracedPoolOptions } from "./pool/options.ts";
+import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { Ring } from "./util/ring.ts";
 
@@ -50,6 +51,7 @@ export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { TracedPoolOptions } from "./pool/options.ts";
+export { LEAK_ATTRIBUTE, LEAK_SEARCH_TAGS, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
@@ -69,6 +71,10 @@ export class TracedPool {
   readonly #host: LeaseHost;
   readonly #poolAttributes: Attributes;
   readonly #captureSites: boolean;
+  readonly #maxReportedHolders: number;
+  readonly #log: (message: string) => void;
+  /** Statement cancels sent by reset() and end(), awaited by end(). */
+  readonly #cancelling = new Set<Promise<void>>();
   #leaked = 0;
   #nextId = 0;
   #ended: Promise<void> | undefined;
@@ -83,6 +89,8 @@ export class TracedPool {
     this.#history = new Ring(resolved.historySize);
     this.#tracer = resolved.tracer;
     this.#captureSites = resolved.captureAcquireSites;
+    this.#maxReportedHolders = resolved.maxReportedHolders;
+    this.#log = resolved.log;
 
     this.#pg = new pg.Pool({
       connectionString: options.connectionString,
@@ -103,6 +111,7 @@ export class TracedPool {
     this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, resolved.log);
     this.#host = {
       tracer: this.#tracer,
+      poolName: this.name,
       queryAttributes: resolved.queryAttributes,
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
@@ -113,16 +122,21 @@ export class TracedPool {
   /**
    * Takes a connection, waiting up to `acquireTimeoutMs` for one.
    * @throws {PoolExhaustedError} when every connection stayed out for the whole wait
+   * @throws {PoolEndedError} when the pool is ended, or ends while this call waits
    * @throws {DatabaseConnectionError} when a new connection cannot be opened
    */
   async acquire(): Promise<Lease> {
     if (this.#ended) throw new PoolEndedError(this.name);
     const captured = this.#captureSites ? new Error("acquired here") : undefined; // stack formatted only if reported
+    const scope = this.#scopes.getStore();
     const started = performance.now();
-    const span = this.#tracer.startSpan("get_connection", { startTime: hrTime(started) });
+    const span = this.#tracer.startSpan(POOL_SPANS.acquire, { startTime: hrTime(started) });
     let client: pg.PoolClient;
     try {
-      client = await this.#pg.connect();
+      const connecting = this.#pg.connect();
+      // Every connection is out, so this request waits: the history shows it.
+      if (this.#active.size >= this.max) this.#record("wait");
+      client = await connecting;
     } catch (error) {
       const failure = this.#acquireFailed(error, performance.now() - started);
       span.setAttribute("error.type", failure.name);
@@ -133,18 +147,19 @@ export class TracedPool {
     const now = performance.now();
     const lease = new Lease(++this.#nextId, client, now, span.spanContext(), captured, this.#host);
     this.#active.set(client, lease);
-    const scope = this.#scopes.getStore();
-    if (scope) {
+    this.#metrics.waited(now - started);
+    const sample = this.#record("acquire", lease);
+    const at = span.isRecording() ? hrTime(now) : undefined;
+    if (at) span.addEvent(POOL_EVENTS.acquired, poolEventAttributes(this.name, sample, lease.id), at);
+    if (scope?.ended) {
+      // An acquire() the scope did not await: nobody in the scope can return it now.
+      this.#markLeaked(lease, `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`);
+      this.#report.arrivedAfterScope(lease, scope, span, this.#leaked);
+    } else if (scope) {
       scope.leases.add(lease);
       lease.scope = scope;
     }
-    this.#metrics.waited(now - started);
-    const sample = this.#record("acquire", lease);
-    if (span.isRecording()) {
-      const at = hrTime(now);
-      span.addEvent("connection_acquired", poolEventAttributes(this.name, sample, lease.id), at);
-      span.end(at);
-    }
+    span.end(at);
     this.#watch.arm(lease);
     return lease;
   }
@@ -166,13 +181,14 @@ export class TracedPool {
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const span = this.#tracer.startSpan(name, options);
-    const scope: LeakScope = { name, span, leases: new Set() };
+    const scope: LeakScope = { name, span, leases: new Set(), ended: false };
     try {
       return await context.with(trace.setSpan(context.active(), span), () => this.#scopes.run(scope, () => fn(span)));
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
+      scope.ended = true;
       for (const lease of scope.leases) this.#leftScope(lease, scope);
       span.end();
     }
@@ -204,29 +220,38 @@ export class TracedPool {
 
   /**
    * Closes every leaked connection so the pool can open fresh ones, and
-   * zeroes the leaked count. Returns how many it reclaimed.
+   * zeroes the leaked count. A statement still running on a reclaimed
+   * connection is cancelled too, so the server never carries more than `max`
+   * busy backends for this pool. Returns how many it reclaimed.
    */
   reset(): number {
-    const span = this.#tracer.startSpan("pool.reset", { attributes: this.#poolAttributes });
-    let reclaimed = 0;
-    for (const [client, lease] of this.#active) {
-      if (!lease.leaked) continue;
-      this.#reclaim(lease, client);
-      reclaimed++;
-    }
-    span.addEvent("connections_reclaimed", { count: reclaimed, ...poolEventAttributes(this.name, this.stats()) });
+    const span = this.#tracer.startSpan(POOL_SPANS.reset, { attributes: this.#poolAttributes });
+    const reclaimed = [...this.#active].filter(([, lease]) => lease.leaked);
+    this.#reclaimAll(reclaimed);
+    span.addEvent(POOL_EVENTS.reclaimed, {
+      count: reclaimed.length,
+      ...poolEventAttributes(this.name, this.stats()),
+    });
     span.end();
-    return reclaimed;
+    return reclaimed.length;
   }
 
-  /** Closes every connection, leased ones included (they are reported), and stops the leak watch. */
+  /**
+   * Ends the pool: `acquire()` calls still waiting fail at once with
+   * `PoolEndedError`, connections still out are reported and closed (their
+   * statements cancelled), and the leak watch stops.
+   */
   end(): Promise<void> {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
+    // pg-pool's end() never serves its queued connect() calls again, but leaves
+    // each waiting for its whole timeout; answering them now ends the wait.
+    const queued = (this.#pg as unknown as { _pendingQueue: { callback(error: Error): void }[] })._pendingQueue;
+    for (const waiter of queued.splice(0)) waiter.callback(new PoolEndedError(this.name));
     this.#report.closingOutstanding([...this.#active.values()]);
-    for (const [client, lease] of this.#active) this.#reclaim(lease, client);
-    return (this.#ended = this.#pg.end());
+    this.#reclaimAll([...this.#active]);
+    return (this.#ended = Promise.all([this.#pg.end(), ...this.#cancelling]).then(() => {}));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -235,7 +260,7 @@ export class TracedPool {
 
   #giveBack(lease: Lease, client: pg.PoolClient): void {
     const now = performance.now();
-    const span = this.#tracer.startSpan("return_connection", { startTime: hrTime(now) });
+    const span = this.#tracer.startSpan(POOL_SPANS.release, { startTime: hrTime(now) });
     this.#forget(lease, client, "released");
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
@@ -247,7 +272,7 @@ export class TracedPool {
     const sample = this.#record("release", lease);
     if (span.isRecording()) {
       const at = hrTime(performance.now());
-      span.addEvent("connection_returned_safely", poolEventAttributes(this.name, sample, lease.id), at);
+      span.addEvent(POOL_EVENTS.returned, poolEventAttributes(this.name, sample, lease.id), at);
       span.end(at);
     }
   }
@@ -270,6 +295,7 @@ export class TracedPool {
   #markLeaked(lease: Lease, why: string): void {
     if (lease.leaked) return;
     lease.leaked = true;
+    lease.reported = true; // the threshold watch need not report it again
     this.#leaked++;
     this.#record("leak", lease);
     this.#report.leaked(lease, why);
@@ -285,10 +311,41 @@ export class TracedPool {
     this.#report.lost(lease, error);
   }
 
-  #reclaim(lease: Lease, client: pg.PoolClient): void {
-    this.#forget(lease, client, "reclaimed");
-    client.release(true); // destroy: whoever leaked it may still hold the lease
-    this.#record("reclaim", lease);
+  /** Takes leases back from whoever holds them: their connections are closed, their statements cancelled. */
+  #reclaimAll(leases: [pg.PoolClient, Lease][]): void {
+    if (leases.length === 0) return;
+    for (const [client, lease] of leases) {
+      this.#forget(lease, client, "reclaimed");
+      client.release(true); // destroy: whoever leaked it may still hold the lease
+      this.#record("reclaim", lease);
+    }
+    const cancel = this.#cancelStatements(leases.map(([, lease]) => lease.pid));
+    this.#cancelling.add(cancel);
+    cancel.finally(() => this.#cancelling.delete(cancel));
+  }
+
+  /**
+   * Closing a socket does not stop the statement its backend is running (a
+   * reclaimed `pg_sleep(6)` stays active), so the backends are asked to cancel
+   * it; a backend that is idle ignores the request.
+   */
+  async #cancelStatements(pids: number[]): Promise<void> {
+    try {
+      const admin = await connectClient(this.#pg.options.connectionString ?? "", {
+        timeoutMs: this.acquireTimeoutMs,
+        applicationName: `leak-lab:${this.name}:reclaim`,
+      });
+      try {
+        await admin.query("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);
+      } finally {
+        await admin.end();
+      }
+    } catch (error) {
+      this.#log(
+        `Pool "${this.name}" reclaimed connections but could not cancel their statements (backend pids ` +
+          `${pids.join(", ")}): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
@@ -303,16 +360,20 @@ export class TracedPool {
   }
 
   #acquireFailed(error: unknown, waitedMs: number): Error {
+    if (error instanceof PoolEndedError) return error;
     if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) {
       this.#metrics.timedOut();
       const sample = this.#record("timeout");
-      return new PoolExhaustedError(this.name, waitedMs, sample, this.#holders(3), { cause: error });
+      return new PoolExhaustedError(this.name, waitedMs, sample, this.#holders(), { cause: error });
     }
     return describeConnectionError(error, this.#pg.options.connectionString ?? "");
   }
 
-  #holders(count: number): Holder[] {
-    return [...this.#active.values()].slice(0, count).map((lease) => lease.holder());
+  /** Who holds the connections: every leaked lease first, then the oldest others, up to `maxReportedHolders`. */
+  #holders(): Holder[] {
+    const leases = [...this.#active.values()];
+    const ordered = [...leases.filter((lease) => lease.leaked), ...leases.filter((lease) => !lease.leaked)];
+    return ordered.slice(0, this.#maxReportedHolders).map((lease) => lease.holder());
   }
 
   #record(change: PoolChange, lease?: Lease): PoolSample {

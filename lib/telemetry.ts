@@ -12,12 +12,20 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  SamplingDecision,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 
-export { jaegerSearchUrl, jaegerUiUrl, LEAK_SEARCH_TAGS, leakSearchUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
 export { waterfallHtml, type WaterfallOptions, waterfallText } from "./telemetry/waterfall.ts";
@@ -103,7 +111,7 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       }),
     );
   }
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors });
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors, sampler: KEEP_LOCALLY });
   const reader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
 
@@ -141,6 +149,25 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   };
   return current;
 }
+
+/** Records a span without sampling it: kept in memory, never exported. */
+const RECORD_ONLY: Sampler = {
+  shouldSample: () => ({ decision: SamplingDecision.RECORD }),
+  toString: () => "RecordOnlySampler",
+};
+
+/**
+ * Every span is recorded, so the in-memory traces (notebooks, the demo page,
+ * leak reports) never miss a leak; export follows the caller's choice. A
+ * request whose `traceparent` says "not sampled" (flags `00`) is still
+ * recorded and shown locally, but the batch processor, which exports only
+ * sampled spans, leaves it out of Jaeger.
+ */
+const KEEP_LOCALLY = new ParentBasedSampler({
+  root: new AlwaysOnSampler(),
+  remoteParentNotSampled: RECORD_ONLY,
+  localParentNotSampled: RECORD_ONLY,
+});
 
 let contextManagerInstalled = false;
 

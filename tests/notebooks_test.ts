@@ -328,7 +328,7 @@ Deno.test({
       assertMatch(slow, /connection #1 was returned to the pool \(unleaked\)/);
       const exhausted = outputText(cellWith(notebook, "a request on an exhausted pool"));
       assertMatch(exhausted, /Connection pool exhausted: pool "nb5-prevention" had no connection available/);
-      assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 3, exhausted);
+      assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 5, exhausted);
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
       assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
       assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);

@@ -208,13 +208,103 @@ Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 l
   assertStringIncludes(error.message, "(total=5, active=5, idle=0, waiting=0, leaked=5)");
   assertMatch(
     error.message,
-    /Oldest holders: #1 \(pid \d+\) for \d+\.\ds from tests\/pool_test\.ts:\d+:\d+ \(leaked\)/,
+    /Holders, leaked first: #1 \(pid \d+\) for \d+\.\ds from tests\/pool_test\.ts:\d+:\d+ \(leaked\); #2 /,
   );
   assertStringIncludes(error.message, "finally");
-  assertEquals(error.holders.length, 3);
+  assertEquals(error.holders.map((h) => [h.leaseId, h.leaked]), [[1, true], [2, true], [3, true], [4, true], [
+    5,
+    true,
+  ]]);
   assertEquals(error.stats.leaked, 5);
   assertGreater(error.waitedMs, 150);
   assertInstanceOf(error.cause, Error);
+  await pool.end();
+});
+
+Deno.test("PoolExhaustedError names every leaked holder before busy ones, up to maxReportedHolders", async () => {
+  const { pool } = newPool({ max: 4, acquireTimeoutMs: 100, maxReportedHolders: 3 });
+  const busy = await pool.acquire(); // the oldest holder, but not leaked
+  await pool.scope("leaks", async () => {
+    await pool.acquire();
+    await pool.acquire();
+  });
+  const alsoBusy = await pool.acquire();
+  const error = await assertRejects(() => pool.acquire(), PoolExhaustedError);
+  assertEquals(error.holders.map((h) => [h.leaseId, h.leaked]), [[2, true], [3, true], [1, false]]);
+  assertStringIncludes(error.message, "; and 1 more.");
+  busy.release();
+  alsoBusy.release();
+  await pool.end();
+});
+
+Deno.test("pool.end() fails acquire() calls still waiting at once with PoolEndedError", async () => {
+  const { pool } = newPool({ max: 1, acquireTimeoutMs: 60_000 });
+  const held = await pool.acquire();
+  const waiting = [pool.acquire(), pool.acquire()];
+  await eventually(() => pool.stats().waiting, (n) => n === 2);
+  const ended = pool.end();
+  for (const waiter of waiting) {
+    // The class shows the wait was cut short: a timeout would be a PoolExhaustedError, after 60 s.
+    await assertRejects(() => waiter, PoolEndedError, `Cannot acquire from pool "${pool.name}"`);
+  }
+  await ended;
+  assertEquals(held.state, "reclaimed");
+  assertEquals(pool.stats().waiting, 0);
+});
+
+Deno.test("pool.reset() cancels the statement still running on a reclaimed connection", async () => {
+  const { pool } = newPool({ max: 2 });
+  let running: Promise<unknown> | undefined;
+  const lease = await pool.scope("leaks_mid_query", async () => {
+    const conn = await pool.acquire();
+    running = conn.query("SELECT pg_sleep(6)"); // still running when the scope ends: leaked mid-query
+    running.catch(() => {});
+    return conn;
+  });
+  const busy = await eventually(
+    () => adminQuery<{ state: string }>("SELECT state FROM pg_stat_activity WHERE pid = $1", [lease.pid]),
+    (rows) => rows[0]?.state === "active",
+  );
+  assertEquals(busy.map((r) => r.state), ["active"], "the leaked backend runs pg_sleep");
+  assertEquals(pool.reset(), 1);
+  await assertRejects(() => running!, Error, "", "the leaker's query fails instead of running on");
+  // Without the cancel the backend would stay "active" in pg_sleep for the full 6 s after its socket closed.
+  const after = await eventually(
+    () => adminQuery<{ state: string }>("SELECT state FROM pg_stat_activity WHERE pid = $1", [lease.pid]),
+    (rows) => rows.length === 0,
+  );
+  assertEquals(after, [], "the reclaimed backend is gone, not still sleeping");
+  await pool.end();
+});
+
+Deno.test("an acquire() its scope did not await is reported leaked from that scope the moment it arrives", async () => {
+  const { tracer, exporter } = recordingTracer();
+  const { pool, logs } = newPool({ tracer, max: 1 });
+  const blocker = await pool.acquire();
+  let late: Promise<unknown> | undefined;
+  await pool.scope("forgets_to_await", () => {
+    late = pool.acquire(); // not awaited: the scope ends first, while this waits for the blocker
+  });
+  assertEquals(pool.stats().leaked, 0, "nothing has arrived yet");
+  blocker.release();
+  const lease = await late!;
+  assertEquals(pool.stats().leaked, 1, "leaked as soon as it arrived, not 30 s later");
+  assertEquals(pool.leaks().map((l) => l.leaseId), [(lease as { id: number }).id]);
+  assertStringIncludes(logs.join("\n"), `acquired for scope "forgets_to_await" after it had ended`);
+  const acquire = exporter.getFinishedSpans().filter((s) => s.name === "get_connection").at(-1)!;
+  assertEquals(acquire.attributes["leaklab.leak"], true);
+  const event = acquire.events.find((e) => e.name === "connection_leaked")!;
+  assertEquals(event.attributes?.["leaklab.scope"], "forgets_to_await");
+  await pool.end();
+});
+
+Deno.test("pool.history() records when a request starts waiting and when it gives up", async () => {
+  const { pool } = newPool({ max: 1, acquireTimeoutMs: 100 });
+  const held = await pool.acquire();
+  await assertRejects(() => pool.acquire(), PoolExhaustedError);
+  const changes = pool.history().map((s) => [s.change, s.waiting]);
+  assertEquals(changes, [["acquire", 0], ["wait", 1], ["timeout", 0]]);
+  held.release();
   await pool.end();
 });
 

@@ -18,6 +18,7 @@ import { hrTime } from "@opentelemetry/core";
 import { sqlstate } from "../database.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
 import { LeaseReleasedError } from "./errors.ts";
+import { LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
 import type { Holder, LeakReport } from "./types.ts";
 
 /** Where a lease is in its life. Only "active" leases hold a connection. */
@@ -26,6 +27,8 @@ export type LeaseState = "active" | "released" | "reclaimed" | "lost";
 /** What a lease needs from its pool: kept narrow so a lease cannot touch pool state. */
 export interface LeaseHost {
   readonly tracer: Tracer;
+  /** The pool's name, for reports about this lease. */
+  readonly poolName: string;
   /** `db.*` and `server.*` attributes shared by every query span. */
   readonly queryAttributes: Attributes;
   /** Takes the connection back. */
@@ -37,6 +40,8 @@ export interface LeakScope {
   readonly name: string;
   readonly span: Span;
   readonly leases: Set<Lease>;
+  /** Set when the scope's function has returned or thrown. */
+  ended: boolean;
 }
 
 const NOT_CAPTURED = "(acquire site not captured: captureAcquireSites is off)";
@@ -46,7 +51,7 @@ export class Lease implements AsyncDisposable, Disposable {
   state: LeaseState = "active";
   /** Detected as leaked (scope ended, or held past the threshold) and not returned since. */
   leaked = false;
-  /** Already reported by the threshold watch. */
+  /** Already reported as leaked (by its scope or by the threshold watch): never reported twice. */
   reported = false;
   /** Why the connection was lost, when `state` is "lost". */
   lossReason?: string;
@@ -115,9 +120,16 @@ export class Lease implements AsyncDisposable, Disposable {
     };
   }
 
-  /** Attributes of a `connection_leaked` event about this lease. */
+  /**
+   * Attributes of a `connection_leaked` event about this lease. The event's
+   * own name is repeated as its `event` attribute: Jaeger's tag search looks
+   * at event attributes, never at event names.
+   */
   leakAttributes(): Attributes {
     return {
+      event: POOL_EVENTS.leaked,
+      [LEAK_ATTRIBUTE]: true,
+      "db.client.connection.pool.name": this.#host.poolName,
       "lease.id": this.id,
       "lease.pid": this.pid,
       "lease.age_ms": Math.round(this.ageMs),
@@ -135,7 +147,7 @@ export class Lease implements AsyncDisposable, Disposable {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     if (this.state !== "active") throw this.#unusable("query()");
-    const span = this.#host.tracer.startSpan("database.query", {
+    const span = this.#host.tracer.startSpan(POOL_SPANS.query, {
       kind: SpanKind.CLIENT,
       startTime: hrTime(performance.now()),
     });
@@ -159,12 +171,12 @@ export class Lease implements AsyncDisposable, Disposable {
   release(): void {
     if (this.state === "active") return this.#host.giveBack(this, this.#client);
     if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
-    const span = this.#host.tracer.startSpan("return_connection");
+    const span = this.#host.tracer.startSpan(POOL_SPANS.release);
     const error = new LeaseReleasedError(
       `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
         `Release each connection exactly once, in one finally block or with \`await using\`.`,
     );
-    span.addEvent("connection_double_release", { "lease.id": this.id });
+    span.addEvent(POOL_EVENTS.doubleRelease, { "lease.id": this.id });
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     span.end();
     throw error;
@@ -200,6 +212,6 @@ function recordQueryError(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   if (code) span.setAttribute("db.response.status_code", code);
   span.setAttribute("error.type", type);
-  span.addEvent("query_error", { "exception.type": type, "exception.message": message });
+  span.addEvent(POOL_EVENTS.queryError, { "exception.type": type, "exception.message": message });
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }

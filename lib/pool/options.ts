@@ -28,6 +28,11 @@ export interface TracedPoolOptions {
    * stack is formatted only when reported). @default true
    */
   captureAcquireSites?: boolean;
+  /**
+   * Most holders an exhaustion error names (every leaked one first, then the
+   * oldest others); the message counts the rest. @default 10
+   */
+  maxReportedHolders?: number;
   /** Stats samples kept by `history()`. @default 1000 */
   historySize?: number;
   /** @default trace.getTracer("leak-lab.pool") */
@@ -74,6 +79,7 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
     leakThresholdMs: integer("leakThresholdMs", options.leakThresholdMs ?? 30_000, 0),
     idleTimeoutMs: integer("idleTimeoutMs", options.idleTimeoutMs ?? 10_000, 0),
     historySize: integer("historySize", options.historySize ?? 1_000, 1),
+    maxReportedHolders: integer("maxReportedHolders", options.maxReportedHolders ?? 10, 1),
     captureAcquireSites: options.captureAcquireSites ?? true,
     tracer: options.tracer ?? trace.getTracer("leak-lab.pool"),
     meter: options.meter ?? metrics.getMeter("leak-lab.pool"),

@@ -35,7 +35,7 @@ export interface Holder {
 }
 
 /** What changed when a {@linkcode PoolSample} was taken. */
-export type PoolChange = "acquire" | "release" | "leak" | "reclaim" | "lost" | "timeout";
+export type PoolChange = "wait" | "acquire" | "release" | "leak" | "reclaim" | "lost" | "timeout";
 
 /** The pool's counters right after one lease changed state. */
 export interface PoolSample extends PoolStats {
