@@ -3,20 +3,25 @@
  * what is out, notices leaks and, when it runs dry, says who holds the
  * connections.
  *
- * Every state change is visible, as in pg-pool's events:
+ * Every state change is visible, as in pg-pool's events (names in
+ * `pool/trace_names.ts`):
  *
- * | call                     | span                   | event                         |
- * |--------------------------|------------------------|-------------------------------|
- * | `acquire()`              | `get_connection`       | `connection_acquired`         |
- * | `lease.query()`          | `database.query`       | `query_error` on failure      |
- * | `lease.release()`        | `return_connection`    | `connection_returned_safely`  |
- * | `scope()` ends, lease out| the scope's own span   | `connection_leaked`           |
- * | held past the threshold  | `connection_leak_detected` | `connection_leaked`       |
- * | server kills a lease     | `connection_lost`      |                               |
+ * | call                      | span                       | event                         |
+ * |---------------------------|----------------------------|-------------------------------|
+ * | `acquire()`               | `get_connection`           | `connection_acquired`         |
+ * | `lease.query()`           | `database.query`           | `query_error` on failure      |
+ * | `lease.release()`         | `return_connection`        | `connection_returned_safely`  |
+ * | `scope()` ends, lease out | the scope's own span       | `connection_leaked`           |
+ * | held past the threshold   | `connection_leak_detected` | `connection_leaked`           |
+ * | server kills a lease      | `connection_lost`          |                               |
  *
- * Spans are started with an explicit parent instead of being made active, and
- * attributes are built once per pool: the tracing must stay cheap enough to
- * leave on in production.
+ * Every leaking span also carries `leaklab.leak=true`, which is what a Jaeger
+ * search finds (`LEAK_SEARCH_TAGS`).
+ *
+ * The tracing must stay cheap enough to leave on in production: spans get
+ * explicit times and parents, pool attributes are built once, samples go
+ * into typed arrays, the scope rides in the OpenTelemetry context, and by
+ * default acquire sites are captured only while the pool shows trouble.
  *
  * @example
  * ```ts ignore
@@ -32,27 +37,42 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
-import { type Attributes, context, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import {
+  type Attributes,
+  context,
+  createContextKey,
+  type Span,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
 import { hrTime } from "@opentelemetry/core";
 import pg from "pg";
-import { connectClient, describeConnectionError } from "./database.ts";
+import { describeConnectionError } from "./database.ts";
+import { ALERT_THRESHOLDS } from "./pool/alert_thresholds.ts";
+import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
+import { PoolHistory } from "./pool/history.ts";
 import { type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
-import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
+import { type AcquireSitePolicy, resolvePoolOptions, type TracedPoolOptions } from "./pool/options.ts";
 import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
-import { resolvePoolOptions, type TracedPoolOptions } from "./pool/options.ts";
+import { cancelStatements } from "./pool/statement_cancel.ts";
 import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
-import { Ring } from "./util/ring.ts";
+import { ensureContextManager } from "./util/context_manager.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
-export type { TracedPoolOptions } from "./pool/options.ts";
+export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
 export { LEAK_ATTRIBUTE, LEAK_SEARCH_TAGS, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
+
+/** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
+const SCOPE = createContextKey("leak-lab.pool.scope");
+/** How long, after a leak, the "adaptive" policy keeps capturing acquire sites. */
+const CAPTURE_AFTER_LEAK_MS = 10 * 60_000;
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool {
@@ -60,23 +80,28 @@ export class TracedPool {
   readonly max: number;
   readonly acquireTimeoutMs: number;
   readonly leakThresholdMs: number;
+  /** When `acquire()` records where it was called: see {@linkcode TracedPoolOptions.captureAcquireSites}. */
+  readonly captureAcquireSites: AcquireSitePolicy;
   readonly #pg: pg.Pool;
   readonly #tracer: Tracer;
   readonly #report: PoolReporter;
   readonly #active = new Map<pg.PoolClient, Lease>(); // insertion order = oldest first
-  readonly #scopes = new AsyncLocalStorage<LeakScope>();
-  readonly #history: Ring<PoolSample>;
+  readonly #history: PoolHistory;
   readonly #watch: LeakWatch;
   readonly #metrics: PoolMetrics;
   readonly #host: LeaseHost;
   readonly #poolAttributes: Attributes;
-  readonly #captureSites: boolean;
   readonly #maxReportedHolders: number;
   readonly #log: (message: string) => void;
+  /** Leases out at which the pool is at its warning utilisation: "adaptive" captures sites from there. */
+  readonly #pressure: number;
   /** Statement cancels sent by reset() and end(), awaited by end(). */
   readonly #cancelling = new Set<Promise<void>>();
   #leaked = 0;
   #nextId = 0;
+  #capturingUntil = 0;
+  /** Whether the last span was recorded: spans get explicit times only then (tracing off pays nothing). */
+  #recording = true;
   #ended: Promise<void> | undefined;
 
   /** @throws {RangeError} naming the first bad option and its value */
@@ -86,11 +111,13 @@ export class TracedPool {
     this.max = resolved.max;
     this.acquireTimeoutMs = resolved.acquireTimeoutMs;
     this.leakThresholdMs = resolved.leakThresholdMs;
-    this.#history = new Ring(resolved.historySize);
+    this.captureAcquireSites = resolved.captureAcquireSites;
+    this.#history = new PoolHistory(resolved.historySize, this.max);
     this.#tracer = resolved.tracer;
-    this.#captureSites = resolved.captureAcquireSites;
     this.#maxReportedHolders = resolved.maxReportedHolders;
     this.#log = resolved.log;
+    this.#pressure = Math.ceil((this.max * ALERT_THRESHOLDS.utilisation.warningPercent) / 100);
+    ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
     this.#pg = new pg.Pool({
       connectionString: options.connectionString,
@@ -104,15 +131,18 @@ export class TracedPool {
     this.#pg.on("connect", (client) => client.on("error", (error) => this.#lost(client, error)));
     this.#pg.on(
       "error",
-      (error) => resolved.log(`Pool "${this.name}": idle connection failed, removed: ${error.message}`),
+      (error) => this.#log(`Pool "${this.name}": idle connection failed, removed: ${error.message}`),
     );
 
     this.#poolAttributes = resolved.poolAttributes;
-    this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, resolved.log);
+    this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, this.#log);
     this.#host = {
       tracer: this.#tracer,
       poolName: this.name,
       queryAttributes: resolved.queryAttributes,
+      notCaptured: this.captureAcquireSites === "never"
+        ? `captureAcquireSites is "never"`
+        : `the pool was healthy when it was acquired; captureAcquireSites is "adaptive"`,
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
     this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (l) => this.#overThreshold(l));
@@ -127,15 +157,16 @@ export class TracedPool {
    */
   async acquire(): Promise<Lease> {
     if (this.#ended) throw new PoolEndedError(this.name);
-    const captured = this.#captureSites ? new Error("acquired here") : undefined; // stack formatted only if reported
-    const scope = this.#scopes.getStore();
     const started = performance.now();
-    const span = this.#tracer.startSpan(POOL_SPANS.acquire, { startTime: hrTime(started) });
+    const captured = this.#capturesSite(started) ? new Error("acquired here") : undefined; // formatted only if reported
+    const parent = context.active();
+    const scope = parent.getValue(SCOPE) as LeakScope | undefined;
+    const span = this.#startSpan(POOL_SPANS.acquire, started);
     let client: pg.PoolClient;
     try {
       const connecting = this.#pg.connect();
       // Every connection is out, so this request waits: the history shows it.
-      if (this.#active.size >= this.max) this.#record("wait");
+      if (this.#active.size >= this.max) this.#record(performance.now(), "wait", 0);
       client = await connecting;
     } catch (error) {
       const failure = this.#acquireFailed(error, performance.now() - started);
@@ -145,12 +176,12 @@ export class TracedPool {
       throw failure;
     }
     const now = performance.now();
-    const lease = new Lease(++this.#nextId, client, now, span.spanContext(), captured, this.#host);
+    const lease = new Lease(++this.#nextId, client, now, span.spanContext(), captured, scope?.name, this.#host);
     this.#active.set(client, lease);
     this.#metrics.waited(now - started);
-    const sample = this.#record("acquire", lease);
+    this.#record(now, "acquire", lease.id);
     const at = span.isRecording() ? hrTime(now) : undefined;
-    if (at) span.addEvent(POOL_EVENTS.acquired, poolEventAttributes(this.name, sample, lease.id), at);
+    if (at) span.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
       // An acquire() the scope did not await: nobody in the scope can return it now.
       this.#markLeaked(lease, `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`);
@@ -180,10 +211,11 @@ export class TracedPool {
    * request (or per notebook cell).
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
-    const span = this.#tracer.startSpan(name, options);
+    const parent = context.active();
+    const span = this.#tracer.startSpan(name, options, parent);
     const scope: LeakScope = { name, span, leases: new Set(), ended: false };
     try {
-      return await context.with(trace.setSpan(context.active(), span), () => this.#scopes.run(scope, () => fn(span)));
+      return await context.with(trace.setSpan(parent, span).setValue(SCOPE, scope), fn, undefined, span);
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
@@ -208,9 +240,9 @@ export class TracedPool {
     };
   }
 
-  /** Stats after each lease state change, oldest first (at most `historySize`). */
+  /** The counters after each lease state change, oldest first (at most `historySize`). */
   history(): PoolSample[] {
-    return this.#history.toArray();
+    return this.#history.samples();
   }
 
   /** Leases detected as leaked and still out, oldest first. */
@@ -228,10 +260,7 @@ export class TracedPool {
     const span = this.#tracer.startSpan(POOL_SPANS.reset, { attributes: this.#poolAttributes });
     const reclaimed = [...this.#active].filter(([, lease]) => lease.leaked);
     this.#reclaimAll(reclaimed);
-    span.addEvent(POOL_EVENTS.reclaimed, {
-      count: reclaimed.length,
-      ...poolEventAttributes(this.name, this.stats()),
-    });
+    span.addEvent(POOL_EVENTS.reclaimed, { count: reclaimed.length, ...this.#eventAttributes(0) });
     span.end();
     return reclaimed.length;
   }
@@ -260,7 +289,7 @@ export class TracedPool {
 
   #giveBack(lease: Lease, client: pg.PoolClient): void {
     const now = performance.now();
-    const span = this.#tracer.startSpan(POOL_SPANS.release, { startTime: hrTime(now) });
+    const span = this.#startSpan(POOL_SPANS.release, now);
     this.#forget(lease, client, "released");
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
@@ -269,12 +298,25 @@ export class TracedPool {
     }
     client.release();
     this.#metrics.used(heldMs);
-    const sample = this.#record("release", lease);
+    this.#record(now, "release", lease.id);
     if (span.isRecording()) {
       const at = hrTime(performance.now());
-      span.addEvent(POOL_EVENTS.returned, poolEventAttributes(this.name, sample, lease.id), at);
+      span.addEvent(POOL_EVENTS.returned, this.#eventAttributes(lease.id), at);
       span.end(at);
     }
+  }
+
+  /** Starts a span at `now`; the clock conversion is skipped while spans are not recorded (tracing off). */
+  #startSpan(name: string, now: number): Span {
+    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: hrTime(now) } : undefined);
+    this.#recording = span.isRecording();
+    return span;
+  }
+
+  /** "always", "never", or "adaptive": while the pool shows leaks, recently leaked, or nears its warning utilisation. */
+  #capturesSite(now: number): boolean {
+    if (this.captureAcquireSites !== "adaptive") return this.captureAcquireSites === "always";
+    return this.#leaked > 0 || now < this.#capturingUntil || this.#active.size + 1 >= this.#pressure;
   }
 
   #leftScope(lease: Lease, scope: LeakScope): void {
@@ -297,7 +339,9 @@ export class TracedPool {
     lease.leaked = true;
     lease.reported = true; // the threshold watch need not report it again
     this.#leaked++;
-    this.#record("leak", lease);
+    const now = performance.now();
+    this.#capturingUntil = now + CAPTURE_AFTER_LEAK_MS;
+    this.#record(now, "leak", lease.id);
     this.#report.leaked(lease, why);
   }
 
@@ -307,7 +351,7 @@ export class TracedPool {
     lease.lossReason = error.message;
     this.#forget(lease, client, "lost");
     client.release(error); // pg-pool drops a client released with an error
-    this.#record("lost", lease);
+    this.#record(performance.now(), "lost", lease.id);
     this.#report.lost(lease, error);
   }
 
@@ -317,35 +361,16 @@ export class TracedPool {
     for (const [client, lease] of leases) {
       this.#forget(lease, client, "reclaimed");
       client.release(true); // destroy: whoever leaked it may still hold the lease
-      this.#record("reclaim", lease);
+      this.#record(performance.now(), "reclaim", lease.id);
     }
-    const cancel = this.#cancelStatements(leases.map(([, lease]) => lease.pid));
+    const cancel = cancelStatements(leases.map(([, lease]) => lease.pid), {
+      connectionString: this.#pg.options.connectionString ?? "",
+      applicationName: `leak-lab:${this.name}:reclaim`,
+      timeoutMs: this.acquireTimeoutMs,
+      log: (message) => this.#log(`Pool "${this.name}": ${message}`),
+    });
     this.#cancelling.add(cancel);
     cancel.finally(() => this.#cancelling.delete(cancel));
-  }
-
-  /**
-   * Closing a socket does not stop the statement its backend is running (a
-   * reclaimed `pg_sleep(6)` stays active), so the backends are asked to cancel
-   * it; a backend that is idle ignores the request.
-   */
-  async #cancelStatements(pids: number[]): Promise<void> {
-    try {
-      const admin = await connectClient(this.#pg.options.connectionString ?? "", {
-        timeoutMs: this.acquireTimeoutMs,
-        applicationName: `leak-lab:${this.name}:reclaim`,
-      });
-      try {
-        await admin.query("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);
-      } finally {
-        await admin.end();
-      }
-    } catch (error) {
-      this.#log(
-        `Pool "${this.name}" reclaimed connections but could not cancel their statements (backend pids ` +
-          `${pids.join(", ")}): ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
@@ -363,8 +388,8 @@ export class TracedPool {
     if (error instanceof PoolEndedError) return error;
     if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) {
       this.#metrics.timedOut();
-      const sample = this.#record("timeout");
-      return new PoolExhaustedError(this.name, waitedMs, sample, this.#holders(), { cause: error });
+      this.#record(performance.now(), "timeout", 0);
+      return new PoolExhaustedError(this.name, waitedMs, this.stats(), this.#holders(), { cause: error });
     }
     return describeConnectionError(error, this.#pg.options.connectionString ?? "");
   }
@@ -376,9 +401,22 @@ export class TracedPool {
     return ordered.slice(0, this.#maxReportedHolders).map((lease) => lease.holder());
   }
 
-  #record(change: PoolChange, lease?: Lease): PoolSample {
-    const sample: PoolSample = { at: Date.now(), change, leaseId: lease?.id, ...this.stats() };
-    this.#history.push(sample);
-    return sample;
+  /** The pool counts carried by `connection_acquired`, `connection_returned_safely` and `connections_reclaimed`. */
+  #eventAttributes(leaseId: number): Attributes {
+    return poolEventAttributes(this.name, leaseId, this.max, this.#active.size, this.#leaked, this.#pg.waitingCount);
+  }
+
+  #record(now: number, change: PoolChange, leaseId: number): void {
+    const pool = this.#pg;
+    this.#history.record(
+      now,
+      change,
+      leaseId,
+      pool.totalCount,
+      pool.idleCount,
+      this.#active.size,
+      this.#leaked,
+      pool.waitingCount,
+    );
   }
 }

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { context, type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -23,7 +22,10 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
+import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
+
+export { ensureContextManager } from "./util/context_manager.ts";
 
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
@@ -168,20 +170,6 @@ const KEEP_LOCALLY = new ParentBasedSampler({
   remoteParentNotSampled: RECORD_ONLY,
   localParentNotSampled: RECORD_ONLY,
 });
-
-let contextManagerInstalled = false;
-
-/**
- * Installs the AsyncLocalStorage context manager once per process. Without
- * it, a span started after an `await` loses its parent (12 of 13 spans had
- * the wrong parent in a measurement here). It stays installed: it costs
- * nothing when no tracer is set up.
- */
-export function ensureContextManager(): void {
-  if (contextManagerInstalled) return;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  contextManagerInstalled = true;
-}
 
 /** The Telemetry set up by {@linkcode setupTelemetry}, if any. */
 export function currentTelemetry(): Telemetry | undefined {

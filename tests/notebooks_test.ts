@@ -250,7 +250,7 @@ Deno.test({
           }
         }
       }
-      assertEquals(wrapped, 12, "wrapped cells across the five notebooks");
+      assertEquals(wrapped, 13, "wrapped cells across the five notebooks");
     });
 
     await t.step("plots carry plotly JSON with the expected series and a light SVG fallback", () => {
@@ -329,6 +329,12 @@ Deno.test({
       const exhausted = outputText(cellWith(notebook, "a request on an exhausted pool"));
       assertMatch(exhausted, /Connection pool exhausted: pool "nb5-prevention" had no connection available/);
       assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 5, exhausted);
+      const adaptive = outputText(cellWith(notebook, "adaptive acquire sites"));
+      assertMatch(
+        adaptive,
+        /^1\s+bad_query_with_leak\s+[0-9a-f]{32}\s+\(acquire site not captured: the pool was healthy/m,
+      );
+      assertMatch(adaptive, /^2\s+bad_query_with_leak\s+[0-9a-f]{32}\s+notebook cell:\d+:\d+$/m);
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
       assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
       assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);

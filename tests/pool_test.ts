@@ -149,7 +149,7 @@ Deno.test("lease.query() marks a failed query's span as an error with its SQLSTA
 
 Deno.test("pool.scope() marks a lease still out at its end as leaked, with a connection_leaked event", async () => {
   const { tracer, exporter } = recordingTracer();
-  const { pool, logs } = newPool({ tracer });
+  const { pool, logs } = newPool({ tracer, captureAcquireSites: "always" });
   let leakedLease: Awaited<ReturnType<typeof pool.acquire>> | undefined;
   await assertRejects(() =>
     pool.scope("bad_query_with_leak", async () => {
@@ -185,7 +185,7 @@ Deno.test("pool.scope() marks a lease still out at its end as leaked, with a con
 });
 
 Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 leaks in a pool of 5", async () => {
-  const { pool } = newPool({ max: 5, acquireTimeoutMs: 200 });
+  const { pool } = newPool({ max: 5, acquireTimeoutMs: 200, captureAcquireSites: "always" });
   const leakOne = () =>
     pool.scope("bad_query_with_leak", async () => {
       const conn = await pool.acquire();
@@ -352,7 +352,7 @@ Deno.test("pool.stats().leaked equals the pool's backends in pg_stat_activity", 
 
 Deno.test("a lease held past leakThresholdMs is reported once, then reported returned (unleaked)", async () => {
   const { tracer, exporter } = recordingTracer();
-  const { pool, logs } = newPool({ tracer, leakThresholdMs: 50 });
+  const { pool, logs } = newPool({ tracer, leakThresholdMs: 50, captureAcquireSites: "always" });
   const lease = await pool.acquire();
   await new Promise((resolve) => setTimeout(resolve, 150));
   assertEquals(pool.stats().leaked, 1);
@@ -441,7 +441,7 @@ Deno.test("pool.reset() reclaims leaked connections and zeroes the leaked count"
 });
 
 Deno.test("pool.end() closes connections still out instead of hanging, and says so", async () => {
-  const { pool, logs } = newPool();
+  const { pool, logs } = newPool({ captureAcquireSites: "always" });
   const out = await pool.acquire();
   await pool.end();
   assertStringIncludes(
@@ -469,11 +469,53 @@ Deno.test("pool.acquire() explains an unreachable server with DatabaseConnection
   await pool.end();
 });
 
-Deno.test("captureAcquireSites: false still detects leaks, and says the site was not captured", async () => {
-  const { pool } = newPool({ captureAcquireSites: false });
+Deno.test("captureAcquireSites: false still detects leaks, and names the scope and trace instead of the site", async () => {
+  const { pool, logs } = newPool({ captureAcquireSites: false });
   await pool.scope("leaks", () => pool.acquire());
   const [leak] = pool.leaks();
   assertEquals(pool.stats().leaked, 1);
-  assertEquals(leak.site, "(acquire site not captured: captureAcquireSites is off)");
+  assertEquals(leak.site, `(acquire site not captured: captureAcquireSites is "never")`);
+  assertEquals(leak.scope, "leaks");
+  assertStringIncludes(logs.join("\n"), `It was acquired in scope "leaks", trace ${leak.traceId}`);
   await pool.end();
+});
+
+Deno.test('captureAcquireSites: "adaptive" captures sites once a pool leaks or nears its warning utilisation', async () => {
+  const { pool } = newPool({ max: 5, acquireTimeoutMs: 100 }); // adaptive is the default
+  assertEquals(pool.captureAcquireSites, "adaptive");
+  const healthy = await pool.acquire(); // 1 of 5: healthy, no site
+  assertEquals(healthy.siteCaptured, false);
+  const first = await pool.scope("leaks", () => pool.acquire()); // the first leak: reported by scope and trace
+  assertEquals([first.siteCaptured, pool.leaks()[0].scope], [false, "leaks"]);
+  const second = await pool.scope("leaks", () => pool.acquire()); // the pool now shows a leak: every site captured
+  assertEquals(second.siteCaptured, true);
+  assertMatch(pool.leaks()[1].site, /^tests\/pool_test\.ts:\d+:\d+$/);
+  pool.reset();
+  const busy = [await pool.acquire(), await pool.acquire(), await pool.acquire()];
+  assertEquals(busy.map((lease) => lease.siteCaptured), [true, true, true], "leaked within the last 10 minutes");
+  const error = await assertRejects(async () => {
+    await pool.acquire();
+    await pool.acquire();
+  }, PoolExhaustedError);
+  assertMatch(error.message, /#1 \(pid \d+\) for \d+\.\ds trace [0-9a-f]{32}, site not captured/);
+  for (const lease of [healthy, ...busy]) lease.release();
+  await pool.end();
+});
+
+Deno.test('captureAcquireSites: "adaptive" captures from the warning utilisation in a pool that never leaked', async () => {
+  const { pool } = newPool({ max: 10 });
+  const held = [];
+  for (let i = 0; i < 8; i++) held.push(await pool.acquire());
+  // 70 % of 10: the 7th lease reaches the warning level, and sites are captured from there.
+  assertEquals(held.map((lease) => lease.siteCaptured), [false, false, false, false, false, false, true, true]);
+  for (const lease of held) lease.release();
+  await pool.end();
+});
+
+Deno.test("new TracedPool() rejects an unknown captureAcquireSites policy, naming the choices", () => {
+  assertThrows(
+    () => new TracedPool({ connectionString: url, captureAcquireSites: "sometimes" as "always" }),
+    RangeError,
+    `'captureAcquireSites' must be "always", "adaptive", "never" or a boolean: current value is "sometimes"`,
+  );
 });

@@ -22,9 +22,12 @@ export class PoolExhaustedError extends Error {
     options?: ErrorOptions,
   ) {
     const { total, active, idle, waiting, leaked } = stats;
-    const held = holders.map((h) =>
-      `#${h.leaseId} (pid ${h.pid}) for ${(h.ageMs / 1000).toFixed(1)}s from ${h.site}${h.leaked ? " (leaked)" : ""}`
-    );
+    const held = holders.map((h) => {
+      const where = h.siteCaptured
+        ? `from ${h.site}`
+        : `${h.scope ? `in scope "${h.scope}", ` : ""}trace ${h.traceId}, site not captured`;
+      return `#${h.leaseId} (pid ${h.pid}) for ${(h.ageMs / 1000).toFixed(1)}s ${where}${h.leaked ? " (leaked)" : ""}`;
+    });
     const more = active > holders.length ? `; and ${active - holders.length} more` : "";
     super(
       `Connection pool exhausted: pool "${poolName}" had no connection available after waiting ` +

@@ -31,6 +31,8 @@ export interface LeaseHost {
   readonly poolName: string;
   /** `db.*` and `server.*` attributes shared by every query span. */
   readonly queryAttributes: Attributes;
+  /** Why a lease without a captured site has none, for its reports. */
+  readonly notCaptured: string;
   /** Takes the connection back. */
   giveBack(lease: Lease, client: pg.PoolClient): void;
 }
@@ -43,8 +45,6 @@ export interface LeakScope {
   /** Set when the scope's function has returned or thrown. */
   ended: boolean;
 }
-
-const NOT_CAPTURED = "(acquire site not captured: captureAcquireSites is off)";
 
 export class Lease implements AsyncDisposable, Disposable {
   /** Where the lease is in its life. */
@@ -66,7 +66,8 @@ export class Lease implements AsyncDisposable, Disposable {
    * @param client the pg connection it holds
    * @param acquiredAt `performance.now()` when it was handed out
    * @param span the `get_connection` span that handed it out
-   * @param captured an Error made in `acquire()` (its stack is read only when reported), if sites are captured
+   * @param captured an Error made in `acquire()` (its stack is read only when reported), if its site was captured
+   * @param scopeName the `pool.scope()` it was acquired in, if any
    */
   constructor(
     readonly id: number,
@@ -74,6 +75,7 @@ export class Lease implements AsyncDisposable, Disposable {
     readonly acquiredAt: number,
     readonly span: SpanContext,
     captured: Error | undefined,
+    readonly scopeName: string | undefined,
     host: LeaseHost,
   ) {
     this.#client = client;
@@ -91,19 +93,35 @@ export class Lease implements AsyncDisposable, Disposable {
     return performance.now() - this.acquiredAt;
   }
 
-  /** `file:line:column` of the `acquire()` call. */
-  get site(): string {
-    return this.#captured ? acquireSite(this.#captured) : NOT_CAPTURED;
+  /** Whether `acquire()` captured where it was called. */
+  get siteCaptured(): boolean {
+    return this.#captured !== undefined;
   }
 
-  /** The acquiring code's stack. */
+  /** `file:line:column` of the `acquire()` call, or why it was not captured. */
+  get site(): string {
+    return this.#captured ? acquireSite(this.#captured) : `(acquire site not captured: ${this.#host.notCaptured})`;
+  }
+
+  /** The acquiring code's stack, or where else to look when the site was not captured. */
   get stack(): string {
-    return this.#captured ? acquireStack(this.#captured) : NOT_CAPTURED;
+    if (this.#captured) return acquireStack(this.#captured);
+    const scope = this.scopeName ? `in scope "${this.scopeName}", ` : "";
+    return `    ${scope}trace ${this.span.traceId} (its acquire site was not captured: ${this.#host.notCaptured})`;
   }
 
   /** This lease as named in an exhaustion error. */
   holder(): Holder {
-    return { leaseId: this.id, pid: this.pid, ageMs: this.ageMs, site: this.site, leaked: this.leaked };
+    return {
+      leaseId: this.id,
+      pid: this.pid,
+      ageMs: this.ageMs,
+      site: this.site,
+      siteCaptured: this.siteCaptured,
+      ...(this.scopeName ? { scope: this.scopeName } : {}),
+      traceId: this.span.traceId,
+      leaked: this.leaked,
+    };
   }
 
   /** This lease as listed by `pool.leaks()`. */
@@ -115,6 +133,7 @@ export class Lease implements AsyncDisposable, Disposable {
       acquiredAt: new Date(performance.timeOrigin + this.acquiredAt).toISOString(),
       traceId: this.span.traceId,
       spanId: this.span.spanId,
+      ...(this.scopeName ? { scope: this.scopeName } : {}),
       site: this.site,
       stack: this.stack,
     };
@@ -134,6 +153,7 @@ export class Lease implements AsyncDisposable, Disposable {
       "lease.pid": this.pid,
       "lease.age_ms": Math.round(this.ageMs),
       "lease.acquire_site": this.site,
+      ...(this.scopeName ? { "leaklab.scope": this.scopeName } : {}),
       "code.stacktrace": this.stack,
     };
   }

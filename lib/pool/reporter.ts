@@ -11,7 +11,6 @@
 import { type Attributes, ROOT_CONTEXT, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { LeakScope, Lease } from "./lease.ts";
 import { LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
-import type { PoolStats } from "./types.ts";
 
 export class PoolReporter {
   /**
@@ -31,7 +30,9 @@ export class PoolReporter {
   leaked(lease: Lease, why: string): void {
     this.log(
       `Connection leak detected in pool "${this.poolName}": connection #${lease.id} (backend pid ${lease.pid}) ` +
-        `was ${why}. It was acquired at:\n${lease.stack}`,
+        `was ${why}. ${
+          lease.siteCaptured ? `It was acquired at:\n${lease.stack}` : `It was acquired ${lease.stack.trim()}.`
+        }`,
     );
   }
 
@@ -84,15 +85,22 @@ export class PoolReporter {
 }
 
 /** The pool counts carried by `connection_acquired` and `connection_returned_safely`. */
-export function poolEventAttributes(poolName: string, stats: PoolStats, leaseId = 0): Attributes {
+export function poolEventAttributes(
+  poolName: string,
+  leaseId: number,
+  max: number,
+  active: number,
+  leaked: number,
+  waiting: number,
+): Attributes {
   // Few attributes on purpose: the SDK validates each one, twice per lease.
   return {
     "db.client.connection.pool.name": poolName,
     "lease.id": leaseId,
-    "pool.active": stats.active,
-    "pool.available": stats.available,
-    "pool.leaked": stats.leaked,
-    "pool.waiting": stats.waiting,
+    "pool.active": active,
+    "pool.available": max - active,
+    "pool.leaked": leaked,
+    "pool.waiting": waiting,
   };
 }
 
