@@ -49,7 +49,6 @@ import {
 import { hrTime } from "@opentelemetry/core";
 import pg from "pg";
 import { describeConnectionError } from "./database.ts";
-import { ALERT_THRESHOLDS } from "./pool/alert_thresholds.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolHistory } from "./pool/history.ts";
 import { type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
@@ -71,8 +70,8 @@ export type * from "./pool/types.ts";
 
 /** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
 const SCOPE = createContextKey("leak-lab.pool.scope");
-/** How long, after a leak, the "adaptive" policy keeps capturing acquire sites. */
-const CAPTURE_AFTER_LEAK_MS = 10 * 60_000;
+/** How long, after a leak or an exhaustion, the "adaptive" policy keeps capturing acquire sites. */
+const CAPTURE_AFTER_TROUBLE_MS = 10 * 60_000;
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool {
@@ -93,8 +92,6 @@ export class TracedPool {
   readonly #poolAttributes: Attributes;
   readonly #maxReportedHolders: number;
   readonly #log: (message: string) => void;
-  /** Leases out at which the pool is at its warning utilisation: "adaptive" captures sites from there. */
-  readonly #pressure: number;
   /** Statement cancels sent by reset() and end(), awaited by end(). */
   readonly #cancelling = new Set<Promise<void>>();
   #leaked = 0;
@@ -116,7 +113,6 @@ export class TracedPool {
     this.#tracer = resolved.tracer;
     this.#maxReportedHolders = resolved.maxReportedHolders;
     this.#log = resolved.log;
-    this.#pressure = Math.ceil((this.max * ALERT_THRESHOLDS.utilisation.warningPercent) / 100);
     ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
     this.#pg = new pg.Pool({
@@ -313,10 +309,14 @@ export class TracedPool {
     return span;
   }
 
-  /** "always", "never", or "adaptive": while the pool shows leaks, recently leaked, or nears its warning utilisation. */
+  /**
+   * "always", "never", or "adaptive": while the pool has leaked connections,
+   * and for 10 minutes after a leak or an exhaustion. A pool that is merely
+   * busy (full, but giving connections back) pays nothing.
+   */
   #capturesSite(now: number): boolean {
     if (this.captureAcquireSites !== "adaptive") return this.captureAcquireSites === "always";
-    return this.#leaked > 0 || now < this.#capturingUntil || this.#active.size + 1 >= this.#pressure;
+    return this.#leaked > 0 || now < this.#capturingUntil;
   }
 
   #leftScope(lease: Lease, scope: LeakScope): void {
@@ -340,7 +340,7 @@ export class TracedPool {
     lease.reported = true; // the threshold watch need not report it again
     this.#leaked++;
     const now = performance.now();
-    this.#capturingUntil = now + CAPTURE_AFTER_LEAK_MS;
+    this.#capturingUntil = now + CAPTURE_AFTER_TROUBLE_MS;
     this.#record(now, "leak", lease.id);
     this.#report.leaked(lease, why);
   }
@@ -388,7 +388,9 @@ export class TracedPool {
     if (error instanceof PoolEndedError) return error;
     if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) {
       this.#metrics.timedOut();
-      this.#record(performance.now(), "timeout", 0);
+      const now = performance.now();
+      this.#capturingUntil = now + CAPTURE_AFTER_TROUBLE_MS;
+      this.#record(now, "timeout", 0);
       return new PoolExhaustedError(this.name, waitedMs, this.stats(), this.#holders(), { cause: error });
     }
     return describeConnectionError(error, this.#pg.options.connectionString ?? "");

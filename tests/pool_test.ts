@@ -480,7 +480,7 @@ Deno.test("captureAcquireSites: false still detects leaks, and names the scope a
   await pool.end();
 });
 
-Deno.test('captureAcquireSites: "adaptive" captures sites once a pool leaks or nears its warning utilisation', async () => {
+Deno.test('captureAcquireSites: "adaptive" captures sites once a pool has leaked', async () => {
   const { pool } = newPool({ max: 5, acquireTimeoutMs: 100 }); // adaptive is the default
   assertEquals(pool.captureAcquireSites, "adaptive");
   const healthy = await pool.acquire(); // 1 of 5: healthy, no site
@@ -502,13 +502,16 @@ Deno.test('captureAcquireSites: "adaptive" captures sites once a pool leaks or n
   await pool.end();
 });
 
-Deno.test('captureAcquireSites: "adaptive" captures from the warning utilisation in a pool that never leaked', async () => {
-  const { pool } = newPool({ max: 10 });
-  const held = [];
-  for (let i = 0; i < 8; i++) held.push(await pool.acquire());
-  // 70 % of 10: the 7th lease reaches the warning level, and sites are captured from there.
-  assertEquals(held.map((lease) => lease.siteCaptured), [false, false, false, false, false, false, true, true]);
-  for (const lease of held) lease.release();
+Deno.test('captureAcquireSites: "adaptive" costs a busy, healthy pool nothing, and captures after it runs dry', async () => {
+  const { pool } = newPool({ max: 2, acquireTimeoutMs: 50 });
+  const held = [await pool.acquire(), await pool.acquire()]; // full, and nothing leaked
+  assertEquals(held.map((lease) => lease.siteCaptured), [false, false]);
+  await assertRejects(() => pool.acquire(), PoolExhaustedError); // ran dry: someone holds too long
+  held[0].release();
+  const next = await pool.acquire();
+  assertEquals(next.siteCaptured, true, "captured for 10 minutes after an exhaustion");
+  next.release();
+  held[1].release();
   await pool.end();
 });
 

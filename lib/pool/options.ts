@@ -14,10 +14,10 @@ import { redactUrl } from "../util/redact.ts";
  * - `"always"`: every acquire; each leak report and exhaustion error names
  *   the `file:line` of every holder.
  * - `"adaptive"`: only while the pool shows trouble: it has leaked
- *   connections, leaked one in the last 10 minutes, or this acquire brings it
- *   to its warning utilisation (`ALERT_THRESHOLDS`). A leak from a healthy
- *   pool (its first one, typically) is reported with its scope and trace id
- *   instead of its `file:line`; every later one has its site.
+ *   connections, or leaked one or ran dry in the last 10 minutes. A busy but
+ *   healthy pool pays nothing. A leak from a healthy pool (its first one,
+ *   typically) is reported with its scope and trace id instead of its
+ *   `file:line`; every later one has its site.
  * - `"never"`: no acquire site; reports name the scope and trace.
  */
 export type AcquireSitePolicy = "always" | "adaptive" | "never";
