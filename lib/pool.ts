@@ -65,7 +65,14 @@ export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
-export { LEAK_ATTRIBUTE, LEAK_SEARCH_TAGS, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
+export {
+  LEAK_ATTRIBUTE,
+  LEAK_SEARCH_TAGS,
+  POOL_EVENT_KINDS,
+  POOL_EVENTS,
+  POOL_SPANS,
+  POOL_TRACE_HINTS,
+} from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
 
 /** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */

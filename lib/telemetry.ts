@@ -30,7 +30,13 @@ export { ensureContextManager } from "./util/context_manager.ts";
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
-export { waterfallHtml, type WaterfallOptions, waterfallText } from "./telemetry/waterfall.ts";
+export {
+  type EventKind,
+  type TraceHints,
+  waterfallHtml,
+  type WaterfallOptions,
+  waterfallText,
+} from "./telemetry/waterfall.ts";
 
 /** Options for {@linkcode setupTelemetry}. */
 export interface TelemetryOptions {

@@ -51,6 +51,17 @@ export const POOL_EVENTS = Object.freeze(
   } as const,
 );
 
+/** What each event means to a reader of the trace (the waterfalls colour them so). */
+export const POOL_EVENT_KINDS: Readonly<Record<string, "leak" | "error" | "ok" | "info">> = Object.freeze({
+  [POOL_EVENTS.acquired]: "info",
+  [POOL_EVENTS.queryError]: "error",
+  [POOL_EVENTS.returned]: "ok",
+  [POOL_EVENTS.leaked]: "leak",
+  [POOL_EVENTS.unleaked]: "ok",
+  [POOL_EVENTS.doubleRelease]: "error",
+  [POOL_EVENTS.reclaimed]: "info",
+});
+
 /**
  * A span attribute, `true` on every span that leaked a connection: the scope
  * a lease outlived (a request, a notebook cell), the `get_connection` of a
@@ -66,3 +77,6 @@ export const LEAK_ATTRIBUTE = "leaklab.leak";
  * (Tempo's TraceQL equivalent: `{ span.leaklab.leak = true }`.)
  */
 export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze({ [LEAK_ATTRIBUTE]: "true" });
+
+/** What a trace view needs to highlight the pool's spans: pass it to `waterfallHtml()` / `waterfallText()`. */
+export const POOL_TRACE_HINTS = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });

@@ -20,7 +20,7 @@
 import type { Span } from "@opentelemetry/api";
 import { DatabaseConnectionError } from "../database.ts";
 import type { FaultSchedule } from "../demo/fault_schedule.ts";
-import { ALERT_THRESHOLDS, PoolEndedError, PoolExhaustedError } from "../pool.ts";
+import { ALERT_THRESHOLDS, POOL_TRACE_HINTS, PoolEndedError, PoolExhaustedError } from "../pool.ts";
 import { type RecentSpans, summarizeTraces, viewTrace, waterfallHtml } from "../telemetry.ts";
 import type { DemoHandlers, DemoPool } from "./demo_pool.ts";
 import { HttpError, json, readOptionalJsonObject } from "./http_json.ts";
@@ -159,7 +159,11 @@ function showTrace(deps: ApiDeps, url: URL, id: string): Response {
   if (format === "html") {
     const root = spans[0];
     return new Response(
-      waterfallHtml(spans, { title: `${root.name} (${root.durationMs.toFixed(1)} ms)`, link: traceUrl }),
+      waterfallHtml(spans, {
+        ...POOL_TRACE_HINTS,
+        title: `${root.name} (${root.durationMs.toFixed(1)} ms)`,
+        link: deps.about.exportingTo ? traceUrl : undefined,
+      }),
       {
         headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
       },
