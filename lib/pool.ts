@@ -107,7 +107,10 @@ export class TracedPool {
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
     this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (l) => this.#overThreshold(l));
-    this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats());
+    this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats(), {
+      thresholdMs: this.leakThresholdMs,
+      oldestAgeMs: () => this.#active.values().next().value?.ageMs ?? 0, // #active is oldest first
+    });
   }
 
   /**
