@@ -9,6 +9,7 @@
  *   deno task alerts                          rewrite prometheus/alerts.yml (for: 2m, window 5m)
  *   deno task alerts --check                  exit 1 if prometheus/alerts.yml is stale
  *   deno task alerts --for 0s --window 15s --out /tmp/fast.yml   fast rules for a demo or a test
+ *   deno task alerts --jaeger-ui https://jaeger.example.com --out …   descriptions linking to your Jaeger
  */
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
@@ -46,15 +47,26 @@ async function denoFmtYaml(text: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      check: { type: "boolean", default: false },
-      for: { type: "string" },
-      window: { type: "string" },
-      out: { type: "string" },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        check: { type: "boolean", default: false },
+        for: { type: "string" },
+        window: { type: "string" },
+        out: { type: "string" },
+        "jaeger-ui": { type: "string" },
+      },
+    }));
+  } catch (error) {
+    console.error(
+      `${
+        (error as Error).message
+      }\nUsage: deno task alerts [--check] [--for 2m] [--window 5m] [--jaeger-ui URL] [--out FILE]`,
+    );
+    Deno.exit(2);
+  }
   for (const option of ["for", "window"] as const) {
     try {
       if (values[option] !== undefined) durationMs(values[option]);
@@ -63,7 +75,14 @@ if (import.meta.main) {
       Deno.exit(2);
     }
   }
-  const text = await renderAlertRules({ for: values.for, window: values.window });
+  const jaegerUi = values["jaeger-ui"];
+  if (jaegerUi !== undefined && !URL.canParse(jaegerUi)) {
+    console.error(
+      `--jaeger-ui must be the Jaeger UI's URL, such as http://localhost:16686: current value is "${jaegerUi}"`,
+    );
+    Deno.exit(2);
+  }
+  const text = await renderAlertRules({ for: values.for, window: values.window, jaegerUi });
   const out = values.out ?? ALERTS_FILE.pathname;
   if (values.check) {
     const current = await Deno.readTextFile(out).catch(() => "");

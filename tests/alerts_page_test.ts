@@ -1,24 +1,15 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { openDatabase } from "../lib/database.ts";
 import { leakSearchUrl, setupTelemetry } from "../lib/telemetry.ts";
 import { poolAlertRules } from "../lib/service/alert_rules.ts";
 import { readConfig } from "../lib/service/config.ts";
 import { startService } from "../lib/service/server.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { CHROMIUM_INSTALL, hasChromium, launchChromium } from "./support/chromium.ts";
 import { requirement } from "./support/requirement.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../test-artifacts/", import.meta.url);
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The alert panel's rows as `name: FIRING|ok`. */
 async function panel(page: Page): Promise<Record<string, string>> {
@@ -32,7 +23,7 @@ async function panel(page: Page): Promise<Record<string, string>> {
 Deno.test({
   name:
     "the demo page's alert panel shows which alerts would fire now: warning at 4 of 5, critical at 5, leak, timeouts",
-  ...requirement("Chromium", exists(CHROMIUM), "apt-get install -y chromium"),
+  ...requirement("Chromium", hasChromium(), CHROMIUM_INSTALL),
   async fn() {
     const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
     const database = await openDatabase({ url: checkpointDatabaseUrl() });
@@ -43,23 +34,9 @@ Deno.test({
       ]]),
     );
     const service = await startService(config, { telemetry, database, log: () => {}, warn: () => {} });
-    const profile = await Deno.makeTempDir({ prefix: "leak-lab-chromium-" });
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 1000 },
-    });
+    const browser = await launchChromium();
     try {
-      const page = browser.pages()[0] ?? await browser.newPage();
+      const { page } = browser;
       const pageErrors: string[] = [];
       page.on("pageerror", (error) => pageErrors.push(error.message));
       await page.goto(service.url);
@@ -118,7 +95,6 @@ Deno.test({
       assertEquals(pageErrors, []);
     } finally {
       await browser.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
       await service.close();
       await telemetry.shutdown();
     }
