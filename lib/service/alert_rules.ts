@@ -5,14 +5,14 @@
  * instance that alerts. `deno task alerts` writes them to
  * `prometheus/alerts.yml`; the demo page shows the same list.
  *
- * | alert                          | fires when (per pool and instance)                        | severity |
- * |--------------------------------|-----------------------------------------------------------|----------|
- * | `DbPoolUtilisationWarning`     | connections in use ≥ 70 % of max                          | warning  |
- * | `DbPoolUtilisationCritical`    | connections in use ≥ 85 % of max                          | critical |
- * | `DbPoolAcquireWaitSlow`        | p95 of the acquire wait over the window > 1 s             | warning  |
- * | `DbPoolConnectionLeaked`       | any connection detected as leaked and not returned        | warning  |
- * | `DbPoolConnectionHeldTooLong`  | the longest-held connection is out longer than the pool's leak threshold | warning |
- * | `DbPoolAcquireTimeouts`        | an acquire timed out (pool exhausted) within the window   | critical |
+ * | alert                         | fires when (per pool and instance)                          | severity |
+ * |-------------------------------|-------------------------------------------------------------|----------|
+ * | `DbPoolUtilisationWarning`    | % of max in use ≥ `utilisation.warningPercent`              | warning  |
+ * | `DbPoolUtilisationCritical`   | % of max in use ≥ `utilisation.criticalPercent`             | critical |
+ * | `DbPoolAcquireWaitSlow`       | p95 acquire wait over the window > `acquireWaitSeconds`     | warning  |
+ * | `DbPoolConnectionLeaked`      | any connection detected as leaked and not returned          | warning  |
+ * | `DbPoolConnectionHeldTooLong` | the oldest lease is out longer than the pool's leak threshold | warning |
+ * | `DbPoolAcquireTimeouts`       | an acquire timed out (pool exhausted) within the window     | critical |
  *
  * @module
  */
@@ -52,9 +52,11 @@ export const ALERT_LABELS = Object.freeze({
   service: "service_name",
 });
 
-const POOL = `{{ $labels.${ALERT_LABELS.pool} }}`;
-const INSTANCE = `{{ $labels.${ALERT_LABELS.instance} }}`;
-const WHERE = `Pool "${POOL}" of ${`{{ $labels.${ALERT_LABELS.service} }}`} instance ${INSTANCE}`;
+const label = (name: string) => `{{ $labels.${name} }}`;
+/** How every summary names what it is about: `Pool "demo" of leak-lab instance 12e8ccca-…`. */
+const WHERE = `Pool "${label(ALERT_LABELS.pool)}" of ${label(ALERT_LABELS.service)} instance ${
+  label(ALERT_LABELS.instance)
+}`;
 
 /**
  * The Jaeger search for the leaking requests of the instance an alert is
