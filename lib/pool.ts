@@ -99,8 +99,10 @@ export class TracedPool {
   readonly #poolAttributes: Attributes;
   readonly #maxReportedHolders: number;
   readonly #log: (message: string) => void;
-  /** Statement cancels sent by reset() and end(), awaited by end(). */
-  readonly #cancelling = new Set<Promise<void>>();
+  /** Reclaimed connections being closed (statement cancel, then socket), awaited by end(). */
+  readonly #closing = new Set<Promise<void>>();
+  /** How many reclaimed connections are still open until their statement is cancelled. */
+  #closingCount = 0;
   #leaked = 0;
   #nextId = 0;
   #capturingUntil = 0;
@@ -149,7 +151,10 @@ export class TracedPool {
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
     this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (l) => this.#overThreshold(l));
-    this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats());
+    this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats(), {
+      thresholdMs: this.leakThresholdMs,
+      oldestAgeMs: () => this.#active.values().next().value?.ageMs ?? 0, // #active is oldest first
+    });
   }
 
   /**
@@ -234,7 +239,7 @@ export class TracedPool {
     const active = this.#active.size;
     return {
       max: this.max,
-      total: this.#pg.totalCount,
+      total: this.#pg.totalCount - this.#closingCount,
       idle: this.#pg.idleCount,
       active,
       available: this.max - active,
@@ -283,7 +288,7 @@ export class TracedPool {
     for (const waiter of queued.splice(0)) waiter.callback(new PoolEndedError(this.name));
     this.#report.closingOutstanding([...this.#active.values()]);
     this.#reclaimAll([...this.#active]);
-    return (this.#ended = Promise.all([this.#pg.end(), ...this.#cancelling]).then(() => {}));
+    return (this.#ended = Promise.all([this.#pg.end(), ...this.#closing]).then(() => {}));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -362,22 +367,30 @@ export class TracedPool {
     this.#report.lost(lease, error);
   }
 
-  /** Takes leases back from whoever holds them: their connections are closed, their statements cancelled. */
+  /**
+   * Takes leases back from whoever holds them. They leave the books at once;
+   * each connection's running statement is cancelled first and its socket
+   * closed after, while the backend is still surely ours (a pid signalled
+   * after its backend exited could already name another one).
+   */
   #reclaimAll(leases: [pg.PoolClient, Lease][]): void {
     if (leases.length === 0) return;
     for (const [client, lease] of leases) {
       this.#forget(lease, client, "reclaimed");
-      client.release(true); // destroy: whoever leaked it may still hold the lease
+      this.#closingCount++;
       this.#record(performance.now(), "reclaim", lease.id);
     }
-    const cancel = cancelStatements(leases.map(([, lease]) => lease.pid), {
+    const closing = cancelStatements(leases.map(([, lease]) => lease.pid), {
       connectionString: this.#pg.options.connectionString ?? "",
       applicationName: `leak-lab:${this.name}:reclaim`,
       timeoutMs: this.acquireTimeoutMs,
       log: (message) => this.#log(`Pool "${this.name}": ${message}`),
+    }).then(() => {
+      for (const [client] of leases) client.release(true); // destroy: whoever leaked it may still hold the lease
+      this.#closingCount -= leases.length;
     });
-    this.#cancelling.add(cancel);
-    cancel.finally(() => this.#cancelling.delete(cancel));
+    this.#closing.add(closing);
+    closing.finally(() => this.#closing.delete(closing));
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */

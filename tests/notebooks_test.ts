@@ -250,7 +250,7 @@ Deno.test({
           }
         }
       }
-      assertEquals(wrapped, 13, "wrapped cells across the five notebooks");
+      assertEquals(wrapped, 15, "wrapped cells across the five notebooks");
     });
 
     await t.step("plots carry plotly JSON with the expected series and a light SVG fallback", () => {
@@ -260,7 +260,10 @@ Deno.test({
       assertEquals(names("02_the_leak"), [[...progression, "pool exhausted"]]);
       assertEquals(names("03_reading_the_traces"), []);
       assertEquals(names("04_the_fix"), [progression, progression]);
-      assertEquals(names("05_prevention"), [["active", "leaked", "waiting", "warning 70 %", "critical 85 %"]]);
+      assertEquals(names("05_prevention"), [
+        ["utilisation", "warning 70 %", "critical 85 %"],
+        ["active", "leaked", "waiting", "warning 70 %", "critical 85 %"],
+      ]);
       for (const notebook of Object.values(nb)) {
         for (const output of codeCells(notebook).flatMap((cell) => cell.outputs ?? [])) {
           if (!output.data?.[PLOTLY_MIME]) continue;
@@ -343,6 +346,33 @@ Deno.test({
         assertMatch(metrics, new RegExp(`^db\\.client\\.connection\\.${metric} `, "m"));
       }
       assertMatch(metrics, /^leaklab\.db\.client\.connection\.leaked /m);
+
+      // Prometheus: the scrape, the rules of prometheus/alerts.yml on it, utilisation against 70 / 85 %.
+      const scrape = outputText(cellWith(notebook, "four leaks, then one scrape"));
+      assertMatch(
+        scrape,
+        /^leaklab_db_client_connection_leaked\{db_client_connection_pool_name="nb5-prevention",.*\} 4$/m,
+      );
+      assertMatch(
+        scrape,
+        /^db_client_connection_count\{.*db_client_connection_state="used".*service_instance_id="[0-9a-f-]{36}".*\} 4$/m,
+      );
+      const rules = outputText(cellWith(notebook, "prometheus/alerts.yml"));
+      assertMatch(rules, /^🔥 FIRING +DbPoolUtilisationWarning: 4 of 5 connections in use \(80 %\)/m);
+      assertMatch(rules, /^🔥 FIRING +DbPoolConnectionLeaked: 4 leaked/m);
+      assertMatch(rules, /^ +ok +DbPoolUtilisationCritical/m);
+      assertMatch(
+        rules,
+        /^DbPoolAcquireTimeouts +critical +2m +increase\(db_client_connection_timeouts_total\[5m\]\) > 0$/m,
+      );
+      const utilisation = figures(notebook).find((f) =>
+        f.layout.title?.text === "Utilisation, as Prometheus scrapes it"
+      )!;
+      const percents = ys(utilisation, "utilisation");
+      assertEquals([percents[0], percents.at(-1)], [0, 100]);
+      assertEquals([...new Set(percents)], [0, 20, 40, 60, 80, 100], "one step per leaked connection of 5");
+      assertEquals(ys(utilisation, "warning 70 %"), [70, 70]);
+      assertEquals(ys(utilisation, "critical 85 %"), [85, 85]);
     });
   },
 });
