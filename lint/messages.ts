@@ -1,0 +1,139 @@
+/**
+ * What `leak-lab/release-on-every-path` says, one entry per leak shape. Each
+ * message names the path that leaks; each hint says what to write instead. The
+ * rule, its tests and the workshop all read them from here.
+ *
+ * @module
+ */
+
+/** The names a message fills in. */
+export interface LeakContext {
+  /** The binding that holds the connection, e.g. `conn`. */
+  name: string;
+  /** The acquire call as written, e.g. `pool.acquire()`. */
+  acquire: string;
+  /** The code that leaks, e.g. `await readSensors(conn, faults)` (shortened to one line). */
+  culprit: string;
+  /** The 1-based line of `culprit`. */
+  line: number;
+  /** The first release as written, e.g. `conn.release()`. */
+  release: string;
+  /** The 1-based line of `release`. */
+  releaseLine: number;
+}
+
+/** A leak shape: its id, the message that says which path leaks, and the fix. */
+export interface LeakShape {
+  /** Stable id for the shape (tests and workshop hints key on it). */
+  id: string;
+  message(c: LeakContext): string;
+  hint(c: LeakContext): string;
+}
+
+const usingHint = (c: LeakContext) =>
+  `Declare it with \`await using ${c.name} = await ${c.acquire};\` (TracedPool), or start ` +
+  `\`try { … } finally { ${c.name}.release(); }\` on the line right after the acquire.`;
+
+/** Every shape the rule reports, by id. */
+export const LEAK_SHAPES = {
+  discarded: {
+    id: "discarded",
+    message: (c) =>
+      `The connection from \`${c.acquire}\` is never kept in a name, so nothing can release it: every path leaks it.`,
+    hint: (c) => `Keep it in a name that releases itself: \`await using conn = await ${c.acquire};\`.`,
+  },
+  destructured: {
+    id: "destructured",
+    message: (c) =>
+      `The connection from \`${c.acquire}\` is destructured, so no name holds the connection itself to release: ` +
+      `every path leaks it.`,
+    hint: (c) => `Bind the connection itself: \`await using conn = await ${c.acquire};\`, then call \`conn.query(…)\`.`,
+  },
+  neverReleased: {
+    id: "never-released",
+    message: (c) => `\`${c.name}\` from \`${c.acquire}\` is never released: every path leaks the connection.`,
+    hint: usingHint,
+  },
+  onlyInCallback: {
+    id: "only-in-callback",
+    message: (c) =>
+      `\`${c.name}\` is released only inside a callback (\`${c.release}\`, line ${c.releaseLine}), which may run late ` +
+      `or never: until it does, the connection is out of the pool.`,
+    hint: usingHint,
+  },
+  onlyInCatch: {
+    id: "only-in-catch",
+    message: (c) =>
+      `\`${c.name}\` is released only in \`catch\` (line ${c.releaseLine}): when the \`try\` block succeeds, the ` +
+      `connection is never returned.`,
+    hint: (c) =>
+      `Move \`${c.release}\` from \`catch\` to \`finally\`, or declare \`await using ${c.name} = await ${c.acquire};\`.`,
+  },
+  tryAndCatch: {
+    id: "try-and-catch",
+    message: (c) =>
+      `\`${c.name}\` is released separately in \`try\` and in \`catch\`, not in \`finally\`: a path that leaves the ` +
+      `\`try\` before \`${c.release}\` (an early \`return\` or \`break\`, a throw inside \`catch\`) leaks it.`,
+    hint: (c) => `Release it once, in \`finally\`, or declare \`await using ${c.name} = await ${c.acquire};\`.`,
+  },
+  onlyOnSuccess: {
+    id: "only-on-success",
+    message: (c) =>
+      `\`${c.name}\` is released only on the success path: if \`${c.culprit}\` (line ${c.line}) throws, ` +
+      `\`${c.release}\` (line ${c.releaseLine}) is never reached and the connection leaks.`,
+    hint: usingHint,
+  },
+  earlyExit: {
+    id: "early-exit",
+    message: (c) =>
+      `\`${c.culprit}\` (line ${c.line}) leaves before \`${c.name}\` is released: the connection from ` +
+      `\`${c.acquire}\` leaks on that path.`,
+    hint: usingHint,
+  },
+  someBranches: {
+    id: "some-branches",
+    message: (c) =>
+      `\`${c.name}\` is released only on some branches (\`${c.release}\`, line ${c.releaseLine}): on the others ` +
+      `the connection leaks.`,
+    hint: usingHint,
+  },
+  throwsBeforeTry: {
+    id: "throws-before-try",
+    message: (c) =>
+      `\`${c.culprit}\` (line ${c.line}) runs after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
+      `releases \`${c.name}\`: if it throws, that \`finally\` never runs and the connection leaks.`,
+    hint: (c) =>
+      `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it), or declare ` +
+      `\`await using ${c.name} = await ${c.acquire};\`.`,
+  },
+  exitsBeforeTry: {
+    id: "exits-before-try",
+    message: (c) =>
+      `\`${c.culprit}\` (line ${c.line}) leaves after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
+      `releases \`${c.name}\`: the connection leaks on that path.`,
+    hint: (c) =>
+      `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it), or declare ` +
+      `\`await using ${c.name} = await ${c.acquire};\`.`,
+  },
+  finallyCallback: {
+    id: "finally-callback",
+    message: (c) =>
+      `\`finally\` releases \`${c.name}\` only inside a callback (\`${c.release}\`, line ${c.releaseLine}), which ` +
+      `may run late or never: until it does, the connection is out of the pool.`,
+    hint: (c) => `Call \`${c.name}.release()\` directly in \`finally\`, not inside a callback.`,
+  },
+  finallyConditional: {
+    id: "finally-conditional",
+    message: (c) =>
+      `\`finally\` releases \`${c.name}\` only on some branches (\`${c.release}\`, line ${c.releaseLine}): on the ` +
+      `others the connection leaks.`,
+    hint: (c) => `Release \`${c.name}\` unconditionally in \`finally\`.`,
+  },
+  unawaitedReturn: {
+    id: "unawaited-return",
+    message: (c) =>
+      `\`return ${c.culprit}\` (line ${c.line}) hands back a promise that still uses \`${c.name}\`, but ` +
+      `\`${c.name}\` is released as soon as the \`return\` runs: the query runs on a connection already given back.`,
+    hint: (c) => `Await it before the release: \`return await ${c.culprit};\`.`,
+  },
+} satisfies Record<string, LeakShape>;
