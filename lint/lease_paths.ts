@@ -336,35 +336,35 @@ const LOOPS = new Set([
   "SwitchStatement",
 ]);
 
-/** The first thing in `statements` that can throw or leave, before one of `names` is released. */
+/**
+ * The first thing in `statements`, before one of `names` is released, that
+ * leaves (`return`, `break`, `continue`: a sure leak) or else that can throw.
+ */
 function firstRisk(statements: Node[], names: Set<string>): Risk | undefined {
+  return firstOf(statements, names, true) ?? firstOf(statements, names, false);
+}
+
+function firstOf(statements: Node[], names: Set<string>, exits: boolean): Risk | undefined {
   for (const statement of statements) {
     if (releasesOnEveryPath(statement, names)) return undefined;
-    const risk = riskIn(statement, names, false);
+    const risk = riskIn(statement, names, false, exits);
     if (risk) return risk;
   }
   return undefined;
 }
 
-function riskIn(node: Node, names: Set<string>, inLoop: boolean): Risk | undefined {
+function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean): Risk | undefined {
   if (isFunction(node) || node.type === "ClassDeclaration") return undefined; // defined, not run
-  if (node.type === "BlockStatement") {
-    for (const statement of node.body as Node[]) {
-      if (releasesOnEveryPath(statement, names)) return undefined;
-      const risk = riskIn(statement, names, inLoop);
-      if (risk) return risk;
-    }
-    return undefined;
-  }
+  if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits);
   if (isRelease(node, names) || isAnyRelease(node)) return undefined; // cleanup is not where a leak starts
-  if (THROWS.has(node.type)) return { node, exits: false };
-  if (EXITS.has(node.type)) {
+  if (!exits && THROWS.has(node.type)) return { node, exits: false };
+  if (exits && EXITS.has(node.type)) {
     const local = (node.type === "BreakStatement" || node.type === "ContinueStatement") && inLoop && !node.label;
     if (!local) return { node, exits: true };
   }
   const loop = inLoop || LOOPS.has(node.type);
   for (const child of children(node)) {
-    const risk = riskIn(child.node, names, loop);
+    const risk = riskIn(child.node, names, loop, exits);
     if (risk) return risk;
   }
   return undefined;
@@ -372,24 +372,30 @@ function riskIn(node: Node, names: Set<string>, inLoop: boolean): Risk | undefin
 
 /** From `statement` on, along the straight path out of `fn`: released, a risk first, or the end without either. */
 function straightPath(statement: Node, fn: Node, names: Set<string>): "released" | "end" | Risk {
+  const path: Node[] = [];
+  let released = false;
   let current = statement;
+  outer:
   for (;;) {
     const { list, index } = locate(current);
     for (const next of list.slice(index + 1)) {
-      if (releasesOnEveryPath(next, names)) return "released";
-      const risk = riskIn(next, names, false);
-      if (risk) return risk;
+      if (releasesOnEveryPath(next, names)) {
+        released = true;
+        break outer;
+      }
+      path.push(next);
     }
     // Out of this block: carry on after the statement that holds it (an if, a loop, a try), up to the function.
     let holder = up(current);
-    if (!holder || holder.type === "Program" || same(holder, fn) || same(up(holder), fn)) return "end";
+    if (!holder || holder.type === "Program" || same(holder, fn) || same(up(holder), fn)) break;
     for (let parent = up(holder); parent && !LIST_OWNERS.has(parent.type); parent = up(holder)) {
-      if (isFunction(parent)) return "end";
+      if (isFunction(parent)) break outer;
       holder = parent;
     }
-    if (!up(holder) || isFunction(holder)) return "end";
+    if (!up(holder) || isFunction(holder)) break;
     current = holder;
   }
+  return firstRisk(path, names) ?? (released ? "released" : "end");
 }
 
 const LIST_OWNERS = new Set(["BlockStatement", "Program", "SwitchCase", "StaticBlock"]);
