@@ -338,6 +338,20 @@ Deno.test({
       }
       assertMatch(metrics, /^leaklab\.db\.client\.connection\.leaked /m);
     });
+
+    await t.step("the prevention notebook's lint cells catch badQueryWithLeak, pass goodQueryNoLeak, fix it", () => {
+      const notebook = nb["05_prevention"];
+      const lint = outputText(cellWith(notebook, "lintReport"));
+      assertMatch(
+        lint,
+        /^✗ badQueryWithLeak:\n+ {2}leak-lab\/release-on-every-path, line \d+: const conn = await pool\.acquire\(\);\n+ {2}`conn` is released only on the success path: if `await readSensors\(conn, faults\)` \(line \d+\) throws/m,
+      );
+      assertMatch(lint, /^✓ goodQueryNoLeak: no report$/m);
+      assertMatch(lint, /^deno lint exited with 1: failed, as CI would$/m);
+      const fixed = outputText(cellWith(notebook, 'lint", "--fix"'));
+      assertMatch(fixed, /^ {4}await using conn = await pool\.acquire\(\);$/m);
+      assertMatch(fixed, /^deno lint on the fixed copy exited with 0$/m);
+    });
   },
 });
 
