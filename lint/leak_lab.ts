@@ -43,6 +43,7 @@ function contextOf(text: string, finding: Finding): LeakContext {
     line: finding.culprit ? lineOf(text, finding.culprit.range[0]) : 0,
     release: snippet(text, finding.release),
     releaseLine: finding.release ? lineOf(text, finding.release.range[0]) : 0,
+    disposable: finding.method === "acquire",
   };
 }
 

@@ -30,6 +30,8 @@ export interface Finding {
   at: Node;
   /** The binding holding the connection (empty when there is none). */
   name: string;
+  /** `acquire` or `connect`. */
+  method: string;
   /** The code on the leaking path, when there is one to name. */
   culprit?: Node;
   /** The release the message names. */
@@ -52,7 +54,7 @@ export function analyseAcquire(awaited: Node, method: string): Finding | undefin
   const parent = up(expr);
   if (!parent) return undefined;
   if (parent.type === "VariableDeclarator" && same(parent.init, expr)) {
-    if (parent.id.type !== "Identifier") return { shape: LEAK_SHAPES.destructured, at: awaited, name: "" };
+    if (parent.id.type !== "Identifier") return { shape: LEAK_SHAPES.destructured, at: awaited, name: "", method };
     const declaration = up(parent);
     if (declaration?.type !== "VariableDeclaration") return undefined;
     return analyseBinding({ name: parent.id.name, method, awaited, statement: declaration, declaration });
@@ -67,10 +69,10 @@ export function analyseAcquire(awaited: Node, method: string): Finding | undefin
   }
   // pg's `await client.connect()` resolves to nothing: only a dropped `acquire()` is a leak.
   if (method !== "acquire") return undefined;
-  if (parent.type === "ExpressionStatement") return { shape: LEAK_SHAPES.discarded, at: awaited, name: "" };
+  if (parent.type === "ExpressionStatement") return { shape: LEAK_SHAPES.discarded, at: awaited, name: "", method };
   if (parent.type === "MemberExpression" && same(parent.object, expr)) {
     const releasedAtOnce = memberName(parent) === "release" && up(parent)?.type === "CallExpression";
-    return releasedAtOnce ? undefined : { shape: LEAK_SHAPES.discarded, at: awaited, name: "" };
+    return releasedAtOnce ? undefined : { shape: LEAK_SHAPES.discarded, at: awaited, name: "", method };
   }
   return undefined; // returned, passed on, stored: the receiver owns it now
 }
@@ -95,7 +97,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
   const fn = enclosingFunction(binding.awaited);
   const names = aliasesOf(fn, binding.name);
   const { list, index } = locate(binding.statement);
-  const base = { at: binding.awaited, name: binding.name };
+  const base = { at: binding.awaited, name: binding.name, method: binding.method };
   const kind = binding.declaration?.kind;
 
   if (kind === "using" || kind === "await using") {
@@ -296,6 +298,11 @@ function releasesOnEveryPath(statement: Node, names: Set<string>): boolean {
         expr = unwrap(expr.right);
       }
       return isRelease(expr, names);
+    }
+    case "ReturnStatement": { // return releaseQuietly(conn)
+      let expr = statement.argument ? unwrap(statement.argument) : undefined;
+      if (expr?.type === "AwaitExpression") expr = unwrap(expr.argument);
+      return !!expr && isRelease(expr, names);
     }
     case "BlockStatement":
       return (statement.body as Node[]).some((s) => releasesOnEveryPath(s, names));

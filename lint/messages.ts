@@ -20,6 +20,8 @@ export interface LeakContext {
   release: string;
   /** The 1-based line of `release`. */
   releaseLine: number;
+  /** Whether `await using` can hold it: TracedPool's `acquire()` leases are disposable, pg's `connect()` clients not. */
+  disposable: boolean;
 }
 
 /** A leak shape: its id, the message that says which path leaks, and the fix. */
@@ -30,9 +32,20 @@ export interface LeakShape {
   hint(c: LeakContext): string;
 }
 
+const tryFinally = (c: LeakContext) => `\`try { … } finally { ${c.name}.release(); }\``;
+
+/** `, or declare \`await using conn = …\`` where the connection is disposable. */
+const orUsing = (c: LeakContext) => c.disposable ? `, or declare \`await using ${c.name} = await ${c.acquire};\`` : "";
+
 const usingHint = (c: LeakContext) =>
-  `Declare it with \`await using ${c.name} = await ${c.acquire};\` (TracedPool), or start ` +
-  `\`try { … } finally { ${c.name}.release(); }\` on the line right after the acquire.`;
+  c.disposable
+    ? `Declare it with \`await using ${c.name} = await ${c.acquire};\` (TracedPool), or start ${tryFinally(c)} on ` +
+      `the line right after the acquire.`
+    : `Start ${tryFinally(c)} on the line right after the acquire (pg's clients are not disposable: no ` +
+      `\`await using\`).`;
+
+const beforeTryHint = (c: LeakContext) =>
+  `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it)${orUsing(c)}.`;
 
 /** Every shape the rule reports, by id. */
 export const LEAK_SHAPES = {
@@ -47,7 +60,10 @@ export const LEAK_SHAPES = {
     message: (c) =>
       `The connection from \`${c.acquire}\` is destructured, so no name holds the connection itself to release: ` +
       `every path leaks it.`,
-    hint: (c) => `Bind the connection itself: \`await using conn = await ${c.acquire};\`, then call \`conn.query(…)\`.`,
+    hint: (c) =>
+      c.disposable
+        ? `Bind the connection itself: \`await using conn = await ${c.acquire};\`, then call \`conn.query(…)\`.`
+        : `Bind the client itself: \`const client = await ${c.acquire};\`, and release it in \`finally\`.`,
   },
   neverReleased: {
     id: "never-released",
@@ -66,15 +82,14 @@ export const LEAK_SHAPES = {
     message: (c) =>
       `\`${c.name}\` is released only in \`catch\` (line ${c.releaseLine}): when the \`try\` block succeeds, the ` +
       `connection is never returned.`,
-    hint: (c) =>
-      `Move \`${c.release}\` from \`catch\` to \`finally\`, or declare \`await using ${c.name} = await ${c.acquire};\`.`,
+    hint: (c) => `Move \`${c.release}\` from \`catch\` to \`finally\`${orUsing(c)}.`,
   },
   tryAndCatch: {
     id: "try-and-catch",
     message: (c) =>
       `\`${c.name}\` is released separately in \`try\` and in \`catch\`, not in \`finally\`: a path that leaves the ` +
       `\`try\` before \`${c.release}\` (an early \`return\` or \`break\`, a throw inside \`catch\`) leaks it.`,
-    hint: (c) => `Release it once, in \`finally\`, or declare \`await using ${c.name} = await ${c.acquire};\`.`,
+    hint: (c) => `Release it once, in \`finally\`${orUsing(c)}.`,
   },
   onlyOnSuccess: {
     id: "only-on-success",
@@ -102,18 +117,14 @@ export const LEAK_SHAPES = {
     message: (c) =>
       `\`${c.culprit}\` (line ${c.line}) runs after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
       `releases \`${c.name}\`: if it throws, that \`finally\` never runs and the connection leaks.`,
-    hint: (c) =>
-      `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it), or declare ` +
-      `\`await using ${c.name} = await ${c.acquire};\`.`,
+    hint: beforeTryHint,
   },
   exitsBeforeTry: {
     id: "exits-before-try",
     message: (c) =>
       `\`${c.culprit}\` (line ${c.line}) leaves after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
       `releases \`${c.name}\`: the connection leaks on that path.`,
-    hint: (c) =>
-      `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it), or declare ` +
-      `\`await using ${c.name} = await ${c.acquire};\`.`,
+    hint: beforeTryHint,
   },
   finallyCallback: {
     id: "finally-callback",

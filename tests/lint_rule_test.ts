@@ -23,13 +23,17 @@ interface Case {
   expect: Expected[];
 }
 
+/** The hint of most shapes: `await using` for TracedPool leases, only `finally` for pg's clients. */
 const usingHint = (name: string, acquire = "pool.acquire()") =>
-  `Declare it with \`await using ${name} = await ${acquire};\` (TracedPool), or start ` +
-  `\`try { … } finally { ${name}.release(); }\` on the line right after the acquire.`;
+  acquire.endsWith(".connect()")
+    ? `Start \`try { … } finally { ${name}.release(); }\` on the line right after the acquire (pg's clients are ` +
+      "not disposable: no `await using`)."
+    : `Declare it with \`await using ${name} = await ${acquire};\` (TracedPool), or start ` +
+      `\`try { … } finally { ${name}.release(); }\` on the line right after the acquire.`;
 
 const beforeTryHint = (line: number, name: string, acquire = "pool.acquire()") =>
-  `Start the \`try\` on the line right after the acquire (move line ${line} inside it), or declare ` +
-  `\`await using ${name} = await ${acquire};\`.`;
+  `Start the \`try\` on the line right after the acquire (move line ${line} inside it)` +
+  (acquire.endsWith(".connect()") ? "." : `, or declare \`await using ${name} = await ${acquire};\`.`);
 
 /** `source` with `const conn` (the first `const NAME = await pool.acquire()`) turned into `await using`. */
 const withUsing = (source: string, keyword = "const") =>
@@ -124,6 +128,13 @@ const EARLY_SKIP = lines(
   "  const rows = await conn.query('SELECT 1');",
   "  conn.release();",
   "  return rows;",
+  "}",
+);
+
+const HELPER = lines(
+  "async function read(pool) {",
+  "  const conn = await pool.acquire();",
+  "  return await runReport(conn);",
   "}",
 );
 
@@ -370,6 +381,91 @@ export const CASES: Case[] = [
     expect: [],
   },
 
+  {
+    name: "released before an early return that comes before the try",
+    source: lines(
+      "async function read(pool, id) {",
+      "  const conn = await pool.acquire();",
+      "  if (!id) {",
+      "    conn.release();",
+      "    return [];",
+      "  }",
+      "  try {",
+      "    return await conn.query('SELECT $1', [id]);",
+      "  } finally {",
+      "    conn.release();",
+      "  }",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "a class method on this.pool",
+    source: lines(
+      "class SensorStore {",
+      "  constructor(pool) {",
+      "    this.pool = pool;",
+      "  }",
+      "  async latest() {",
+      "    const conn = await this.pool.acquire();",
+      "    try {",
+      "      return await conn.query('SELECT 1');",
+      "    } finally {",
+      "      conn.release();",
+      "    }",
+      "  }",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "ownership handed to a wrapper with `new` (TracedPool's own acquire() over pg)",
+    source: lines(
+      "class Pool {",
+      "  async acquire() {",
+      "    let client;",
+      "    try {",
+      "      client = await this.pg.connect();",
+      "    } catch (error) {",
+      "      throw new ConnectError(error);",
+      "    }",
+      "    return new Lease(client, performance.now());",
+      "  }",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "a helper named for releasing, given the lease at once",
+    source: lines(
+      "async function read(pool) {",
+      "  const conn = await pool.acquire();",
+      "  return releaseAfter(conn, (c) => c.query('SELECT 1'));",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "limit: a `.then` chain on the acquire is not followed",
+    source: lines(
+      "function read(pool) {",
+      "  return pool.acquire().then((conn) => conn.query('SELECT 1'));",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "limit: an acquire awaited later, through a variable, is not followed",
+    source: lines(
+      "async function read(pool) {",
+      "  const pending = pool.acquire();",
+      "  const conn = await pending;",
+      "  return await conn.query('SELECT 1');",
+      "}",
+    ),
+    expect: [],
+  },
+
   // ── leaking: one diagnostic each ───────────────────────────────────────
   {
     name: "no release at all",
@@ -380,6 +476,17 @@ export const CASES: Case[] = [
       message: "`conn` from `pool.acquire()` is never released: every path leaks the connection.",
       hint: usingHint("conn"),
       fixed: withUsing(NEVER),
+    }],
+  },
+  {
+    name: "a helper that is not named for releasing does not count as a release",
+    source: HELPER,
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` from `pool.acquire()` is never released: every path leaks the connection.",
+      hint: usingHint("conn"),
+      fixed: withUsing(HELPER),
     }],
   },
   {
