@@ -126,7 +126,13 @@ function analyseBinding(binding: Binding): Finding | undefined {
       }
       const gap = firstRisk(list.slice(index + 1, i), names);
       if (gap) {
-        return leak(gap.exits ? LEAK_SHAPES.exitsBeforeTry : LEAK_SHAPES.throwsBeforeTry, { culprit: gap.node });
+        const another = gap.node.type === "AwaitExpression" && acquireMethod(gap.node.argument);
+        const shape = gap.exits
+          ? LEAK_SHAPES.exitsBeforeTry
+          : another
+          ? LEAK_SHAPES.acquireBeforeTry
+          : LEAK_SHAPES.throwsBeforeTry;
+        return leak(shape, { culprit: gap.node });
       }
       const early = unawaitedReturn([statement.block, ...(statement.handler ? [statement.handler] : [])], names);
       return early ? { ...base, shape: LEAK_SHAPES.unawaitedReturn, at: early, culprit: early } : undefined;

@@ -28,6 +28,8 @@ export interface LeakContext {
 export interface LeakShape {
   /** Stable id for the shape (tests and workshop hints key on it). */
   id: string;
+  /** Matches this shape's messages, and no other shape's (for checkpoints that read `deno lint --json`). */
+  pattern: RegExp;
   message(c: LeakContext): string;
   hint(c: LeakContext): string;
 }
@@ -51,12 +53,14 @@ const beforeTryHint = (c: LeakContext) =>
 export const LEAK_SHAPES = {
   discarded: {
     id: "discarded",
+    pattern: /^The connection from `.+` is never kept in a name, /,
     message: (c) =>
       `The connection from \`${c.acquire}\` is never kept in a name, so nothing can release it: every path leaks it.`,
     hint: (c) => `Keep it in a name that releases itself: \`await using conn = await ${c.acquire};\`.`,
   },
   destructured: {
     id: "destructured",
+    pattern: /^The connection from `.+` is destructured, /,
     message: (c) =>
       `The connection from \`${c.acquire}\` is destructured, so no name holds the connection itself to release: ` +
       `every path leaks it.`,
@@ -67,11 +71,13 @@ export const LEAK_SHAPES = {
   },
   neverReleased: {
     id: "never-released",
+    pattern: /^`[^`]+` from `.+` is never released: /,
     message: (c) => `\`${c.name}\` from \`${c.acquire}\` is never released: every path leaks the connection.`,
     hint: usingHint,
   },
   onlyInCallback: {
     id: "only-in-callback",
+    pattern: /^`[^`]+` is released only inside a callback /,
     message: (c) =>
       `\`${c.name}\` is released only inside a callback (\`${c.release}\`, line ${c.releaseLine}), which may run late ` +
       `or never: until it does, the connection is out of the pool.`,
@@ -79,6 +85,7 @@ export const LEAK_SHAPES = {
   },
   onlyInCatch: {
     id: "only-in-catch",
+    pattern: /^`[^`]+` is released only in `catch` /,
     message: (c) =>
       `\`${c.name}\` is released only in \`catch\` (line ${c.releaseLine}): when the \`try\` block succeeds, the ` +
       `connection is never returned.`,
@@ -86,6 +93,7 @@ export const LEAK_SHAPES = {
   },
   tryAndCatch: {
     id: "try-and-catch",
+    pattern: /^`[^`]+` is released separately in `try` and in `catch`/,
     message: (c) =>
       `\`${c.name}\` is released separately in \`try\` and in \`catch\`, not in \`finally\`: a path that leaves the ` +
       `\`try\` before \`${c.release}\` (an early \`return\` or \`break\`, a throw inside \`catch\`) leaks it.`,
@@ -93,6 +101,7 @@ export const LEAK_SHAPES = {
   },
   onlyOnSuccess: {
     id: "only-on-success",
+    pattern: /^`[^`]+` is released only on the success path: /,
     message: (c) =>
       `\`${c.name}\` is released only on the success path: if \`${c.culprit}\` (line ${c.line}) throws, ` +
       `\`${c.release}\` (line ${c.releaseLine}) is never reached and the connection leaks.`,
@@ -100,6 +109,7 @@ export const LEAK_SHAPES = {
   },
   earlyExit: {
     id: "early-exit",
+    pattern: /^`.+` \(line \d+\) leaves before `[^`]+` is released: /,
     message: (c) =>
       `\`${c.culprit}\` (line ${c.line}) leaves before \`${c.name}\` is released: the connection from ` +
       `\`${c.acquire}\` leaks on that path.`,
@@ -107,6 +117,7 @@ export const LEAK_SHAPES = {
   },
   someBranches: {
     id: "some-branches",
+    pattern: /^`[^`]+` is released only on some branches /,
     message: (c) =>
       `\`${c.name}\` is released only on some branches (\`${c.release}\`, line ${c.releaseLine}): on the others ` +
       `the connection leaks.`,
@@ -114,13 +125,28 @@ export const LEAK_SHAPES = {
   },
   throwsBeforeTry: {
     id: "throws-before-try",
+    pattern: /^`.+` \(line \d+\) runs after `.+` but before the `try` /,
     message: (c) =>
       `\`${c.culprit}\` (line ${c.line}) runs after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
       `releases \`${c.name}\`: if it throws, that \`finally\` never runs and the connection leaks.`,
     hint: beforeTryHint,
   },
+  acquireBeforeTry: {
+    id: "acquire-before-try",
+    pattern: /^`.+` \(line \d+\) takes another connection after `/,
+    message: (c) =>
+      `\`${c.culprit}\` (line ${c.line}) takes another connection after \`${c.acquire}\` but before the \`try\` ` +
+      `whose \`finally\` releases \`${c.name}\`: when it throws (an exhausted pool does), that \`finally\` never ` +
+      `runs and \`${c.name}\` leaks.`,
+    hint: (c) =>
+      `Give each connection its own cleanup from the moment it exists: ` +
+      (c.disposable
+        ? `\`await using ${c.name} = await ${c.acquire};\` and \`await using\` for the next one too.`
+        : `a \`try … finally\` right after each acquire.`),
+  },
   exitsBeforeTry: {
     id: "exits-before-try",
+    pattern: /^`.+` \(line \d+\) leaves after `.+` but before the `try` /,
     message: (c) =>
       `\`${c.culprit}\` (line ${c.line}) leaves after \`${c.acquire}\` but before the \`try\` whose \`finally\` ` +
       `releases \`${c.name}\`: the connection leaks on that path.`,
@@ -128,6 +154,7 @@ export const LEAK_SHAPES = {
   },
   finallyCallback: {
     id: "finally-callback",
+    pattern: /^`finally` releases `[^`]+` only inside a callback /,
     message: (c) =>
       `\`finally\` releases \`${c.name}\` only inside a callback (\`${c.release}\`, line ${c.releaseLine}), which ` +
       `may run late or never: until it does, the connection is out of the pool.`,
@@ -135,6 +162,7 @@ export const LEAK_SHAPES = {
   },
   finallyConditional: {
     id: "finally-conditional",
+    pattern: /^`finally` releases `[^`]+` only on some branches /,
     message: (c) =>
       `\`finally\` releases \`${c.name}\` only on some branches (\`${c.release}\`, line ${c.releaseLine}): on the ` +
       `others the connection leaks.`,
@@ -142,9 +170,15 @@ export const LEAK_SHAPES = {
   },
   unawaitedReturn: {
     id: "unawaited-return",
+    pattern: /^`return .+` \(line \d+\) hands back a promise /,
     message: (c) =>
       `\`return ${c.culprit}\` (line ${c.line}) hands back a promise that still uses \`${c.name}\`, but ` +
       `\`${c.name}\` is released as soon as the \`return\` runs: the query runs on a connection already given back.`,
     hint: (c) => `Await it before the release: \`return await ${c.culprit};\`.`,
   },
 } satisfies Record<string, LeakShape>;
+
+/** The shape a `leak-lab/release-on-every-path` message reports, or undefined for any other message. */
+export function shapeOf(message: string): LeakShape | undefined {
+  return Object.values(LEAK_SHAPES).find((shape: LeakShape) => shape.pattern.test(message));
+}

@@ -4,7 +4,7 @@
  * the code it covers and its line) and, where it offers one, the fixed code.
  */
 import { assertEquals } from "@std/assert";
-import plugin, { RULE_ID } from "../lint/leak_lab.ts";
+import plugin, { LEAK_SHAPES, RULE_ID, shapeOf } from "../lint/leak_lab.ts";
 
 /** What one diagnostic must be. */
 interface Expected {
@@ -640,9 +640,11 @@ export const CASES: Case[] = [
     expect: [{
       line: 2,
       covers: "await primary.acquire()",
-      message: "`await replica.acquire()` (line 3) runs after `primary.acquire()` but before the `try` whose " +
-        "`finally` releases `conn`: if it throws, that `finally` never runs and the connection leaks.",
-      hint: beforeTryHint(3, "conn", "primary.acquire()"),
+      message: "`await replica.acquire()` (line 3) takes another connection after `primary.acquire()` but before " +
+        "the `try` whose `finally` releases `conn`: when it throws (an exhausted pool does), that `finally` never " +
+        "runs and `conn` leaks.",
+      hint: "Give each connection its own cleanup from the moment it exists: " +
+        "`await using conn = await primary.acquire();` and `await using` for the next one too.",
       fixed: lines(
         "async function report(primary, replica, faults) {",
         "  await using conn = await primary.acquire();",
@@ -1131,4 +1133,17 @@ for (const c of CASES) {
 Deno.test("the corpus has at least 30 cases, both leaking and correct", () => {
   const leaking = CASES.filter((c) => c.expect.length > 0).length;
   assertEquals(CASES.length >= 30 && leaking >= 15 && CASES.length - leaking >= 15, true, `${CASES.length}`);
+});
+
+Deno.test("shapeOf() names exactly one shape for every corpus message, and the corpus shows every shape", () => {
+  const seen = new Set<string>();
+  for (const c of CASES) {
+    for (const d of run(c.source)) {
+      const matching = Object.values(LEAK_SHAPES).filter((shape) => shape.pattern.test(d.message));
+      assertEquals(matching.length, 1, `${c.name}: ${d.message}`);
+      seen.add(shapeOf(d.message)!.id);
+    }
+  }
+  assertEquals([...seen].sort(), Object.values(LEAK_SHAPES).map((shape) => shape.id).sort());
+  assertEquals(shapeOf("Some other rule's message."), undefined);
 });
