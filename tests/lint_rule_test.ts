@@ -13,8 +13,8 @@ interface Expected {
   covers: string;
   message: string;
   hint: string;
-  /** The whole source after the fix, or undefined when no fix may be offered. */
-  fixed?: string;
+  /** The whole source after the fix (USING: the case's source with `await using`), undefined when none may be offered. */
+  fixed?: string | typeof USING;
 }
 
 interface Case {
@@ -36,8 +36,11 @@ const beforeTryHint = (line: number, name: string, acquire = "pool.acquire()") =
   (acquire.endsWith(".connect()") ? "." : `, or declare \`await using ${name} = await ${acquire};\`.`);
 
 /** `source` with `const conn` (the first `const NAME = await pool.acquire()`) turned into `await using`. */
-const withUsing = (source: string, keyword = "const") =>
-  source.replace(new RegExp(`${keyword} (\\w+) = await pool\\.acquire\\(\\)`), "await using $1 = await pool.acquire()");
+const withUsing = (source: string) =>
+  source.replace(/const (\w+) = await pool\.acquire\(\)/, "await using $1 = await pool.acquire()");
+
+/** `fixed` shorthand: the case's source with its first `const NAME = await pool.acquire()` made `await using`. */
+const USING = Symbol("await using");
 
 const lines = (...code: string[]) => code.join("\n") + "\n";
 
@@ -475,7 +478,7 @@ export const CASES: Case[] = [
       covers: "await pool.acquire()",
       message: "`conn` from `pool.acquire()` is never released: every path leaks the connection.",
       hint: usingHint("conn"),
-      fixed: withUsing(NEVER),
+      fixed: USING,
     }],
   },
   {
@@ -486,7 +489,7 @@ export const CASES: Case[] = [
       covers: "await pool.acquire()",
       message: "`conn` from `pool.acquire()` is never released: every path leaks the connection.",
       hint: usingHint("conn"),
-      fixed: withUsing(HELPER),
+      fixed: USING,
     }],
   },
   {
@@ -498,7 +501,7 @@ export const CASES: Case[] = [
       message:
         "`conn` is released only in `catch` (line 6): when the `try` block succeeds, the connection is never returned.",
       hint: "Move `conn.release()` from `catch` to `finally`, or declare `await using conn = await pool.acquire();`.",
-      fixed: withUsing(ONLY_CATCH),
+      fixed: USING,
     }],
   },
   {
@@ -510,7 +513,7 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `await readSensors(conn, faults)` (line 3) throws, " +
         "`conn.release()` (line 4) is never reached and the connection leaks.",
       hint: usingHint("conn"),
-      fixed: withUsing(BAD_HANDLER),
+      fixed: USING,
     }],
   },
   {
@@ -578,17 +581,7 @@ export const CASES: Case[] = [
       message: "`new PreparedStatement(sql)` (line 3) runs after `pool.acquire()` but before the `try` whose " +
         "`finally` releases `conn`: if it throws, that `finally` never runs and the connection leaks.",
       hint: beforeTryHint(3, "conn"),
-      fixed: withUsing(lines(
-        "async function read(pool, sql) {",
-        "  const conn = await pool.acquire();",
-        "  const statement = new PreparedStatement(sql);",
-        "  try {",
-        "    return await conn.query(statement.text);",
-        "  } finally {",
-        "    conn.release();",
-        "  }",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -610,17 +603,7 @@ export const CASES: Case[] = [
       message: "`throw new RangeError('id must not be negative')` (line 3) runs after `pool.acquire()` but before " +
         "the `try` whose `finally` releases `conn`: if it throws, that `finally` never runs and the connection leaks.",
       hint: beforeTryHint(3, "conn"),
-      fixed: withUsing(lines(
-        "async function read(pool, id) {",
-        "  const conn = await pool.acquire();",
-        "  if (id < 0) throw new RangeError('id must not be negative');",
-        "  try {",
-        "    return await conn.query('SELECT $1', [id]);",
-        "  } finally {",
-        "    conn.release();",
-        "  }",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -678,17 +661,7 @@ export const CASES: Case[] = [
       message: "`return []` (line 3) leaves after `pool.acquire()` but before the `try` whose `finally` releases " +
         "`conn`: the connection leaks on that path.",
       hint: beforeTryHint(3, "conn"),
-      fixed: withUsing(lines(
-        "async function read(pool, id) {",
-        "  const conn = await pool.acquire();",
-        "  if (!id) return [];",
-        "  try {",
-        "    return await conn.query('SELECT $1', [id]);",
-        "  } finally {",
-        "    conn.release();",
-        "  }",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -712,19 +685,7 @@ export const CASES: Case[] = [
       message: "`break` (line 4) leaves after `pool.acquire()` but before the `try` whose `finally` releases " +
         "`conn`: the connection leaks on that path.",
       hint: beforeTryHint(4, "conn"),
-      fixed: withUsing(lines(
-        "async function each(pool, ids) {",
-        "  for (const id of ids) {",
-        "    const conn = await pool.acquire();",
-        "    if (id === 'stop') break;",
-        "    try {",
-        "      await conn.query('SELECT $1', [id]);",
-        "    } finally {",
-        "      conn.release();",
-        "    }",
-        "  }",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -840,7 +801,7 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `await c.query('SELECT 1')` (line 4) throws, " +
         "`c.release()` (line 5) is never reached and the connection leaks.",
       hint: usingHint("conn"),
-      fixed: withUsing(ALIAS_SUCCESS),
+      fixed: USING,
     }],
   },
   {
@@ -852,7 +813,7 @@ export const CASES: Case[] = [
       message: "`return cache.get('sensors')` (line 3) leaves before `conn` is released: the connection from " +
         "`pool.acquire()` leaks on that path.",
       hint: usingHint("conn"),
-      fixed: withUsing(EARLY_CACHE),
+      fixed: USING,
     }],
   },
   {
@@ -864,7 +825,7 @@ export const CASES: Case[] = [
       message: "`return null` (line 3) leaves before `conn` is released: the connection from `pool.acquire()` " +
         "leaks on that path.",
       hint: usingHint("conn"),
-      fixed: withUsing(EARLY_SKIP),
+      fixed: USING,
     }],
   },
   {
@@ -876,7 +837,7 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `await conn.query('SELECT $1', [id])` (line 4) " +
         "throws, `conn.release()` (line 5) is never reached and the connection leaks.",
       hint: usingHint("conn"),
-      fixed: withUsing(LOOP_SUCCESS),
+      fixed: USING,
     }],
   },
   {
@@ -914,14 +875,7 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `await conn.query('SELECT 1')` (line 3) throws, " +
         "`conn?.release()` (line 4) is never reached and the connection leaks.",
       hint: usingHint("conn"),
-      fixed: withUsing(lines(
-        "async function read(pool) {",
-        "  const conn = await pool.acquire();",
-        "  const rows = await conn.query('SELECT 1');",
-        "  conn?.release();",
-        "  return rows;",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -945,19 +899,7 @@ export const CASES: Case[] = [
       message: "`conn` is released separately in `try` and in `catch`, not in `finally`: a path that leaves the " +
         "`try` before `conn.release()` (an early `return` or `break`, a throw inside `catch`) leaks it.",
       hint: "Release it once, in `finally`, or declare `await using conn = await pool.acquire();`.",
-      fixed: withUsing(lines(
-        "async function read(pool) {",
-        "  const conn = await pool.acquire();",
-        "  try {",
-        "    const rows = await conn.query('SELECT 1');",
-        "    conn.release();",
-        "    return rows;",
-        "  } catch (error) {",
-        "    conn.release();",
-        "    throw error;",
-        "  }",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -974,12 +916,7 @@ export const CASES: Case[] = [
       message: "`conn` is released only on some branches (`conn.release()`, line 3): on the others the connection " +
         "leaks.",
       hint: usingHint("conn"),
-      fixed: withUsing(lines(
-        "async function maybe(pool, done) {",
-        "  const conn = await pool.acquire();",
-        "  if (done) conn.release();",
-        "}",
-      )),
+      fixed: USING,
     }],
   },
   {
@@ -991,7 +928,7 @@ export const CASES: Case[] = [
       message: "`finally` releases `conn` only on some branches (`conn.release()`, line 6): on the others the " +
         "connection leaks.",
       hint: "Release `conn` unconditionally in `finally`.",
-      fixed: withUsing(CONDITIONAL_FINALLY),
+      fixed: USING,
     }],
   },
   {
@@ -1123,7 +1060,8 @@ for (const c of CASES) {
       c.expect.map((e) => ({ id: RULE_ID, line: e.line, covers: e.covers, message: e.message, hint: e.hint })),
     );
     diagnostics.forEach((d, i) => {
-      const expected = c.expect[i].fixed;
+      const fixed = c.expect[i].fixed;
+      const expected = fixed === USING ? withUsing(c.source) : fixed;
       assertEquals(d.fix?.length ? applyFixes(c.source, d.fix) : undefined, expected, "the fix");
       if (expected !== undefined) assertEquals(run(expected), [], "the fixed code is lint-clean");
     });
