@@ -348,7 +348,7 @@ Deno.test({
       );
       assertMatch(lint, /^✓ goodQueryNoLeak: no report$/m);
       assertMatch(lint, /^deno lint exited with 1: failed, as CI would$/m);
-      const fixed = outputText(cellWith(notebook, 'lint", "--fix"'));
+      const fixed = outputText(cellWith(notebook, 'lintScratch("--fix")'));
       assertMatch(fixed, /^ {4}await using conn = await pool\.acquire\(\);$/m);
       assertMatch(fixed, /^deno lint on the fixed copy exited with 0$/m);
     });
