@@ -173,6 +173,8 @@ function locate(statement: Node): { list: Node[]; index: number } {
   const exported = up(target);
   if (exported?.type === "ExportNamedDeclaration") target = exported;
   const owner = up(target);
+  // for (const conn = await pool.acquire(); …) { … }: the body runs next.
+  if (owner?.type === "ForStatement" && same(owner.init, target)) return { list: [target, owner.body], index: 0 };
   const list: Node[] | undefined = owner?.type === "BlockStatement" || owner?.type === "Program" ||
       owner?.type === "StaticBlock"
     ? owner.body as Node[]

@@ -449,6 +449,22 @@ export const CASES: Case[] = [
     expect: [],
   },
   {
+    name: "acquired in a for loop's init, released in its body",
+    source: lines(
+      "async function drain(pool, queue) {",
+      "  for (let conn = await pool.acquire(); queue.length > 0;) {",
+      "    try {",
+      "      await conn.query(queue.shift());",
+      "    } finally {",
+      "      conn.release();",
+      "    }",
+      "    break;",
+      "  }",
+      "}",
+    ),
+    expect: [],
+  },
+  {
     name: "limit: a `.then` chain on the acquire is not followed",
     source: lines(
       "function read(pool) {",
