@@ -88,7 +88,6 @@ interface Binding {
 
 interface Site {
   call: Node;
-  path: readonly Step[];
   nested: boolean;
   inCatch: boolean;
 }
@@ -268,7 +267,6 @@ function releaseSites(fn: Node, names: Set<string>, after: number): Site[] {
     const inner = path.slice(1, -1).map((s) => s.node);
     sites.push({
       call: node,
-      path: [...path],
       nested: inner.some(isFunction),
       inCatch: inner.some((n) => n.type === "CatchClause"),
     });
@@ -361,9 +359,10 @@ function firstRisk(statements: Node[], names: Set<string>): Risk | undefined {
 
 function firstOf(statements: Node[], names: Set<string>, exits: boolean): Risk | undefined {
   for (const statement of statements) {
-    if (releasesOnEveryPath(statement, names)) return undefined;
+    // A statement that releases can still throw or leave before it gets there: look inside first.
     const risk = riskIn(statement, names, false, exits);
     if (risk) return risk;
+    if (releasesOnEveryPath(statement, names)) return undefined;
   }
   return undefined;
 }
@@ -371,7 +370,14 @@ function firstOf(statements: Node[], names: Set<string>, exits: boolean): Risk |
 function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean): Risk | undefined {
   if (isFunction(node) || node.type === "ClassDeclaration") return undefined; // defined, not run
   if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits);
-  if (isRelease(node, names) || isAnyRelease(node)) return undefined; // cleanup is not where a leak starts
+  // Whatever happens in a `try` whose `finally` releases, the connection goes back.
+  if (node.type === "TryStatement" && node.finalizer && releasesOnEveryPath(node.finalizer, names)) return undefined;
+  // The release itself (`conn.release()`, `await conn[Symbol.asyncDispose]()`, `return releaseQuietly(conn)`), and
+  // any other cleanup, is not where a leak starts.
+  if (isRelease(node, names) || isAnyRelease(node)) return undefined;
+  if ((node.type === "ExpressionStatement" || node.type === "ReturnStatement") && releasesOnEveryPath(node, names)) {
+    return undefined;
+  }
   if (!exits && THROWS.has(node.type)) return { node, exits: false };
   if (exits && EXITS.has(node.type)) {
     const local = (node.type === "BreakStatement" || node.type === "ContinueStatement") && inLoop && !node.label;
@@ -394,11 +400,11 @@ function straightPath(statement: Node, fn: Node, names: Set<string>): "released"
   for (;;) {
     const { list, index } = locate(current);
     for (const next of list.slice(index + 1)) {
+      path.push(next);
       if (releasesOnEveryPath(next, names)) {
         released = true;
         break outer;
       }
-      path.push(next);
     }
     // Out of this block: carry on after the statement that holds it (an if, a loop, a try), up to the function.
     let holder = up(current);

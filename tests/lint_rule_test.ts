@@ -141,6 +141,18 @@ const HELPER = lines(
   "}",
 );
 
+const SWALLOWED = lines(
+  "async function read(pool, log) {",
+  "  const conn = await pool.acquire();",
+  "  try {",
+  "    await conn.query('SELECT 1');",
+  "    conn.release();",
+  "  } catch (error) {",
+  "    log(error);",
+  "  }",
+  "}",
+);
+
 export const CASES: Case[] = [
   // ── correct: no report ────────────────────────────────────────────────
   {
@@ -324,6 +336,20 @@ export const CASES: Case[] = [
       "    return await conn.query('SELECT 1');",
       "  } finally {",
       "    releaseQuietly(conn);",
+      "  }",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "finally disposes it: await conn[Symbol.asyncDispose]()",
+    source: lines(
+      "async function read(pool) {",
+      "  const conn = await pool.acquire();",
+      "  try {",
+      "    return await conn.query('SELECT 1');",
+      "  } finally {",
+      "    await conn[Symbol.asyncDispose]();",
       "  }",
       "}",
     ),
@@ -917,6 +943,36 @@ export const CASES: Case[] = [
       hint: "Release it once, in `finally`, or declare `await using conn = await pool.acquire();`.",
       fixed: USING,
     }],
+  },
+  {
+    name: "released at the end of a try whose catch swallows the error",
+    source: SWALLOWED,
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` is released only on the success path: if `await conn.query('SELECT 1')` (line 4) throws, " +
+        "`conn.release()` (line 5) is never reached and the connection leaks.",
+      hint: usingHint("conn"),
+      fixed: USING,
+    }],
+  },
+  {
+    name: "a try/finally nested in a branch, and a release on the other branch",
+    source: lines(
+      "async function read(pool, fresh) {",
+      "  const conn = await pool.acquire();",
+      "  if (fresh) {",
+      "    try {",
+      "      return await conn.query('SELECT 1');",
+      "    } finally {",
+      "      conn.release();",
+      "    }",
+      "  } else {",
+      "    conn.release();",
+      "  }",
+      "}",
+    ),
+    expect: [],
   },
   {
     name: "released on one branch only",
