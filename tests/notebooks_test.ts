@@ -374,6 +374,20 @@ Deno.test({
       assertEquals(ys(utilisation, "warning 70 %"), [70, 70]);
       assertEquals(ys(utilisation, "critical 85 %"), [85, 85]);
     });
+
+    await t.step("the prevention notebook's lint cells catch badQueryWithLeak, pass goodQueryNoLeak, fix it", () => {
+      const notebook = nb["05_prevention"];
+      const lint = outputText(cellWith(notebook, "lintReport"));
+      assertMatch(
+        lint,
+        /^✗ badQueryWithLeak:\n+ {2}leak-lab\/release-on-every-path, line \d+: const conn = await pool\.acquire\(\);\n+ {2}`conn` is released only on the success path: if `await readSensors\(conn, faults\)` \(line \d+\) throws/m,
+      );
+      assertMatch(lint, /^✓ goodQueryNoLeak: no report$/m);
+      assertMatch(lint, /^deno lint exited with 1: failed, as CI would$/m);
+      const fixed = outputText(cellWith(notebook, 'lintScratch("--fix")'));
+      assertMatch(fixed, /^ {4}await using conn = await pool\.acquire\(\);$/m);
+      assertMatch(fixed, /^deno lint on the fixed copy exited with 0$/m);
+    });
   },
 });
 
