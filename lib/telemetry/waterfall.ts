@@ -96,9 +96,12 @@ function label(span: SpanView): string {
   return request === undefined ? span.name : `${span.name} #${request}`;
 }
 
-function attributeText(attributes: Record<string, unknown>): string {
+/** `key=value` pairs, without what the row already says: stacks, the leak tag, an `event` attribute naming the event. */
+function attributeText(attributes: Record<string, unknown>, hints: TraceHints, eventName?: string): string {
   return Object.entries(attributes)
-    .filter(([key]) => !HIDDEN_ATTRIBUTES.has(key))
+    .filter(([key, value]) =>
+      !HIDDEN_ATTRIBUTES.has(key) && key !== hints.leakAttribute && !(key === "event" && value === eventName)
+    )
     .map(([key, value]) => `${key}=${truncate(String(value), 160)}`)
     .join(" ");
 }
@@ -158,11 +161,11 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
       ...span.events.map((event) =>
         `<div style="color:${eventColor(event.name, options)}">⚑ ${escapeHtml(event.name)} <span ` +
         `style="color:#6b7280">+${event.offsetMs.toFixed(2)} ms ${
-          escapeHtml(attributeText(event.attributes))
+          escapeHtml(attributeText(event.attributes, options, event.name))
         }</span></div>`
       ),
       ...(Object.keys(span.attributes).length
-        ? [`<div style="color:#6b7280">${escapeHtml(attributeText(span.attributes))}</div>`]
+        ? [`<div style="color:#6b7280">${escapeHtml(attributeText(span.attributes, options))}</div>`]
         : []),
     ];
     const body = details.length
@@ -209,7 +212,7 @@ export function waterfallText(spans: readonly SpanView[], options: WaterfallOpti
     const inner = depth === 0 ? "" : `${prefix}${last ? "   " : "│  "}`;
     if (node.flagged || small) {
       for (const event of span.events) {
-        const attributes = node.flagged ? ` ${attributeText(event.attributes)}` : "";
+        const attributes = node.flagged ? ` ${attributeText(event.attributes, options, event.name)}` : "";
         lines.push(`${inner}${node.children.length && open ? "│" : " "}  ⚑ ${event.name}${attributes}`.trimEnd());
       }
     }
