@@ -157,6 +157,8 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
       }">` +
       `<span style="overflow-wrap:anywhere">${escapeHtml(label(span))}${mark}${folded}</span>${bar}` +
       `<span style="text-align:right">${span.durationMs.toFixed(2)} ms</span></summary>`;
+    // Events read as one line each; the span's own attributes stay folded even in an open row.
+    const attributes = attributeText(span.attributes, options);
     const details = [
       ...span.events.map((event) =>
         `<div style="color:${eventColor(event.name, options)}">⚑ ${escapeHtml(event.name)} <span ` +
@@ -164,8 +166,12 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
           escapeHtml(attributeText(event.attributes, options, event.name))
         }</span></div>`
       ),
-      ...(Object.keys(span.attributes).length
-        ? [`<div style="color:#6b7280">${escapeHtml(attributeText(span.attributes, options))}</div>`]
+      ...(attributes
+        ? [
+          `<details style="color:#6b7280"><summary style="cursor:pointer">attributes</summary>${
+            escapeHtml(attributes)
+          }</details>`,
+        ]
         : []),
     ];
     const body = details.length
