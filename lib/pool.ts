@@ -48,7 +48,7 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { hrTime } from "@opentelemetry/core";
+import { spanTime } from "./pool/span_time.ts";
 import pg from "pg";
 import { describeConnectionError } from "./database.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
@@ -194,7 +194,7 @@ export class TracedPool {
     this.#active.set(client, lease);
     this.#metrics.waited(now - started);
     this.#record(now, "acquire", lease.id);
-    const at = span.isRecording() ? hrTime(now) : undefined;
+    const at = span.isRecording() ? spanTime(now) : undefined;
     if (at) span.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
       // An acquire() the scope did not await: nobody in the scope can return it now.
@@ -315,7 +315,7 @@ export class TracedPool {
     this.#metrics.used(heldMs);
     this.#record(now, "release", lease.id);
     if (span.isRecording()) {
-      const at = hrTime(performance.now());
+      const at = spanTime(performance.now());
       span.addEvent(POOL_EVENTS.returned, this.#eventAttributes(lease.id), at);
       span.end(at);
     }
@@ -330,7 +330,7 @@ export class TracedPool {
    */
   #startSpan(name: string, now: number, kind?: SpanKind): Span {
     if (this.#tracingOff()) return NOT_RECORDING;
-    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: hrTime(now), kind } : { kind });
+    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: spanTime(now), kind } : { kind });
     this.#recording = span.isRecording();
     return span;
   }

@@ -7,7 +7,7 @@
  */
 import { type Attributes, type Span, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type pg from "pg";
-import { hrTime } from "@opentelemetry/core";
+import { spanTime } from "./span_time.ts";
 import { sqlstate } from "../database.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
 import { LeaseReleasedError } from "./errors.ts";
@@ -180,7 +180,7 @@ export class Lease implements AsyncDisposable, Disposable {
       recordQueryError(span, error);
       throw error;
     } finally {
-      span.end(hrTime(performance.now()));
+      span.end(spanTime(performance.now()));
     }
   }
 
