@@ -82,6 +82,11 @@ export function leaseBalance(spans: readonly ReadableSpan[], traceId: string): {
   return { acquired, kept: acquired.filter((id) => !returned.has(id)) };
 }
 
+/** Whether a query failed in this trace (a `query_error` event), whatever the request made of it. */
+export function queryFailedIn(spans: readonly ReadableSpan[], traceId: string): boolean {
+  return eventsNamed(traceOf(spans, traceId), "query_error").length > 0;
+}
+
 /** When one lease was taken, queried and given back, in milliseconds on the spans' clock. */
 export interface LeaseTimeline {
   traceId: string;

@@ -131,7 +131,10 @@ export function verdictsOf(run: CheckpointRun, checkpointFile: string): Checkpoi
  * Rust backtrace noise.
  */
 export function brokenExcerpt(output: string, maxLines = 40): string {
-  const lines = output.split("\n").filter((line) => !/^(Stack backtrace:|\s+\d+: <unknown>)/.test(line));
+  // Without the Rust backtrace, and without deno's advice to skip type-checking: a learner should fix the type error.
+  const noise =
+    /^(Stack backtrace:|\s+\d+: <unknown>|\s*info: The program failed type-checking|\s*hint: Re-run with --no-check)/;
+  const lines = output.split("\n").filter((line) => !noise.test(line));
   const start = lines.findIndex((line) => /^(error|TS\d+|\[ERROR\]|ERRORS)/.test(line.trim()));
   const from = start === -1 ? Math.max(0, lines.length - maxLines) : start;
   return lines.slice(from, from + maxLines).join("\n").trim();

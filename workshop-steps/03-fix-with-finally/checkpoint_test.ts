@@ -18,6 +18,7 @@ import {
   leaseTimelines,
   listOf,
   ms,
+  queryFailedIn,
   returnedWhileBusy,
   runConcurrentRequests,
   shown,
@@ -84,7 +85,8 @@ Deno.test(step.test("listSensors() returns its connection on every path, over 20
           `finished: in its trace, connection_returned_safely comes at ${ms(early.returnedAt! - start)} and the ` +
           `database.query span ends at ${ms(early.busyUntil - start)}. The connection went back while the query ` +
           "still ran, so the next request can be handed a busy connection. A `return` of the query's promise " +
-          "without `await` leaves the `try` at once, and `finally` runs before the query is done.",
+          "without `await` ends the block at once: `finally` (or `await using`) gives the connection back before " +
+          "the query is done.",
       );
     }
 
@@ -116,11 +118,15 @@ Deno.test(step.test("listSensors() returns its connection on every path, over 20
           () =>
             `Request ${outcome.request} is scheduled to fail: its query must still fail and the request with it, ` +
             "with the real error (SQLSTATE 57014, statement timeout). It " +
-            (outcome.ok
-              ? `returned ${shown(outcome.value)} instead: the error was caught and swallowed, so the caller ` +
-                "never learns the request failed. "
-              : `failed with ${describeError(outcome.error)}. `) +
-            "Fix the leak, not the error: let the error reach the caller.",
+            (!outcome.ok
+              ? `failed with ${describeError(outcome.error)}. Fix the leak, not the error: let the real error reach ` +
+                "the caller."
+              : queryFailedIn(spans, outcome.traceId)
+              ? `returned ${shown(outcome.value)} instead: its query failed, but the error was caught and swallowed, ` +
+                "so the caller never learns the request failed. Fix the leak, not the error: let the error reach the " +
+                "caller."
+              : `returned ${shown(outcome.value)} instead: its query never failed, so it did not run through ` +
+                "readSensors(conn, faults), which is what makes the scheduled queries fail."),
         );
       } else {
         step.expect(
