@@ -39,12 +39,16 @@ export function pathOf(step: WorkshopStep, file: string): string {
   return path.startsWith(`${REPO_ROOT}/`) ? path.slice(REPO_ROOT.length + 1) : path;
 }
 
-/** "Stuck? `deno task hint 3` shows hint 2 of 3." — the command for the first hint not seen yet, never a hint. */
-export function hintLine(step: WorkshopStep, progress: Progress): string {
+/** How the learner asks for the next hint: the command, or (in `deno task watch`) the key. */
+export type HintAsk = "command" | "key";
+
+/** "Stuck? `deno task hint 3` shows hint 2 of 3." — how to get the first hint not seen yet, never a hint. */
+export function hintLine(step: WorkshopStep, progress: Progress, ask: HintAsk = "command"): string {
   const seen = hintsSeen(progress, step);
   const total = step.hints.length;
+  const how = ask === "key" ? "Press h for" : `\`deno task hint ${step.label}\` shows`;
   return seen < total
-    ? `Stuck? \`deno task hint ${step.label}\` shows hint ${seen + 1} of ${total}.`
+    ? `Stuck? ${how} hint ${seen + 1} of ${total}.`
     : `You have seen all ${total} hints (\`deno task hint ${step.label} --all\` shows them again); ` +
       `${pathOf(step, "solution/")} holds a reference solution.`;
 }
@@ -54,6 +58,7 @@ export function nextHints(
   step: WorkshopStep,
   progress: Progress,
   all: boolean,
+  ask: HintAsk = "command",
 ): { text: string; progress: Progress } {
   const total = step.hints.length;
   const header = (n: number) => `Hint ${n} of ${total} for step ${step.label}, ${step.title}:`;
@@ -64,8 +69,9 @@ export function nextHints(
   }
   const seen = hintsSeen(progress, step);
   const n = Math.min(seen + 1, total);
+  const again = ask === "key" ? "Press h again" : `Run \`deno task hint ${step.label}\` again`;
   const footer = n < total
-    ? `Still stuck? Run \`deno task hint ${step.label}\` again for hint ${n + 1} of ${total}.`
+    ? `Still stuck? ${again} for hint ${n + 1} of ${total}.`
     : seen >= total
     ? `That was the last of ${total} hints; \`deno task hint ${step.label} --all\` shows them all.`
     : `That was the last hint. ${pathOf(step, "solution/")} holds a reference solution, if you need it.`;
@@ -90,6 +96,8 @@ export interface CheckStepOptions {
   verbose?: boolean;
   /** Stops the checkpoint run (watch mode quitting). @default none */
   signal?: AbortSignal;
+  /** How a failure says to get the next hint. @default "command" */
+  ask?: HintAsk;
 }
 
 /**
@@ -109,11 +117,11 @@ export async function checkStep(
     progress = await markPassed(progress, step);
     await saveProgress(progress);
     const next = (await stepStatuses(steps, progress)).find((s) => s.state === "next")?.step;
-    return { passed: true, text: describeRun(step, run, progress, options.verbose ?? false, next), next };
+    return { passed: true, text: describeRun(step, run, progress, options, next), next };
   }
   progress = markPending(progress, step);
   await saveProgress(progress);
-  return { passed: false, text: describeRun(step, run, progress, options.verbose ?? false) };
+  return { passed: false, text: describeRun(step, run, progress, options) };
 }
 
 /** The report of one checkpoint run, as `deno task check` prints it. */
@@ -121,9 +129,10 @@ export function describeRun(
   step: WorkshopStep,
   run: CheckpointRun,
   progress: Progress,
-  verbose: boolean,
+  options: Pick<CheckStepOptions, "verbose" | "ask"> = {},
   next?: WorkshopStep,
 ): string {
+  const verbose = options.verbose ?? false;
   const lines: string[] = [];
   for (const verdict of run.verdicts) {
     lines.push(`  ${verdict.passed ? style.pass("✓") : style.fail("✗")} ${verdict.test}`);
@@ -144,7 +153,7 @@ export function describeRun(
       label: step.label,
       problem: failed[0].problem ?? failureMessages(run)[0],
       file: pathOf(step, step.files[0]),
-      hint: hintLine(step, progress),
+      hint: hintLine(step, progress, options.ask),
     });
     lines.push("", `${style.fail("✗")} ${message.trimEnd()}`);
     if (failed.length > 1) {

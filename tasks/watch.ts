@@ -121,7 +121,7 @@ async function watch(arg: string | undefined): Promise<number> {
       if (checkNow) {
         checkNow = false;
         console.log(style.bold(`Checking step ${step.label}: ${step.title}`));
-        const result = await checkStep(steps, step, db, { signal: quitting.signal });
+        const result = await checkStep(steps, step, db, { signal: quitting.signal, ask: "key" });
         if (quitting.signal.aborted) break;
         console.log(`${result.text}\n`);
         if (result.passed) {
@@ -142,7 +142,7 @@ async function watch(arg: string | undefined): Promise<number> {
         events.dropChanges();
         checkNow = true;
       } else if (event.key === "h") {
-        const shown = nextHints(step, await loadProgress(), false);
+        const shown = nextHints(step, await loadProgress(), false, "key");
         await saveProgress(shown.progress);
         console.log(`\n${shown.text}\n`);
       } else if (event.key === "r") {

@@ -70,10 +70,12 @@ Deno.test("deno task watch re-checks on save, moves to the next step on pass, gi
   });
   try {
     let at = await watch.waitFor("✗ Step 1 is not solved yet.");
+    at = await watch.waitFor("Stuck? Press h for hint 1 of 3.", at);
     at = await watch.waitFor("find_exhaustion.ts: save it to check again.", at);
 
     await watch.press("h");
     at = await watch.waitFor("Hint 1 of 3 for step 1", at);
+    at = await watch.waitFor("Still stuck? Press h again for hint 2 of 3.", at);
 
     // The learner fixes the starter (here: the solution, saved over it).
     const starter = `${stepsDir}/${ids[0]}/find_exhaustion.ts`;

@@ -75,6 +75,9 @@ export class CheckpointSetupError extends Error {
   }
 }
 
+/** What a checkpoint with a database needs: Postgres, sockets, files, and the environment. */
+const NEEDED = ["env", "net", "read", "write", "run"] as const;
+
 /** Options for {@linkcode checkpoint}. */
 export interface CheckpointOptions {
   /**
@@ -125,6 +128,14 @@ export function checkpoint(options: CheckpointOptions): Checkpoint {
   }
   if (!options.edit) throw new RangeError("Cannot create checkpoint as 'edit' must name the file the learner edits");
   const label = stepLabel(id);
+  const missing = NEEDED.filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+  if (options.database !== false && missing.length > 0) {
+    throw new Error(
+      `Step ${label}'s checkpoint needs every permission (it runs PostgreSQL, pools and traces), but it lacks ` +
+        `${missing.map((name) => `--allow-${name}`).join(", ")}. Run \`deno test -A workshop-steps/\`, or ` +
+        `\`deno task check ${label}\`.`,
+    );
+  }
   const file = `workshop-steps/${id}/${options.edit}`;
   const database = options.database === false ? undefined : databaseBeforeTests();
 

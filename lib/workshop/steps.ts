@@ -62,7 +62,13 @@ export function stepLabel(id: string): string {
 export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 
 /** The steps folder: LEAKLAB_STEPS_DIR (tests point it at a copy), else `workshop-steps/` in the repository. */
-export const STEPS_DIR: string = Deno.env.get("LEAKLAB_STEPS_DIR") ?? `${REPO_ROOT}/workshop-steps`;
+export const STEPS_DIR: string = granted("env", "LEAKLAB_STEPS_DIR")
+  ? Deno.env.get("LEAKLAB_STEPS_DIR") ?? `${REPO_ROOT}/workshop-steps`
+  : `${REPO_ROOT}/workshop-steps`; // a checkpoint run without -A explains itself (see checkpoint())
+
+function granted(name: "env", variable: string): boolean {
+  return Deno.permissions.querySync({ name, variable }).state === "granted";
+}
 
 /**
  * Reads every `NN-slug` folder of `stepsDir`, in order.
