@@ -17,7 +17,7 @@
 import { loadProgress, markPending, saveProgress, stepStatuses } from "../lib/workshop/progress.ts";
 import { findStep, listSteps, type WorkshopStep } from "../lib/workshop/steps.ts";
 import { openDatabaseOrExit } from "./open_database_or_exit.ts";
-import { checkStep, nextHints, pathOf, restoreStarter, style } from "./steps_support.ts";
+import { checkStep, nextHints, pathOf, restoreStarter, stepToWorkOn, style } from "./steps_support.ts";
 
 const USAGE = "Usage: deno task steps | deno task check [N] [--verbose] | deno task hint [N] [--all] | " +
   "deno task reset-step N [--ref <rev>] | deno task watch [N]";
@@ -44,8 +44,7 @@ async function list(): Promise<number> {
 
 async function check(arg: string | undefined, verbose: boolean): Promise<number> {
   const steps = await listSteps();
-  const step = arg ? findStep(steps, arg) : (await stepStatuses(steps, await loadProgress()))
-    .find((s) => s.state !== "done")?.step;
+  const step = await stepToWorkOn(steps, arg);
   if (!step) {
     console.log("All steps are done. Re-check one with `deno task check N`.");
     return 0;

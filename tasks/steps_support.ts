@@ -25,7 +25,7 @@ import {
   saveProgress,
   stepStatuses,
 } from "../lib/workshop/progress.ts";
-import { REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
+import { findStep, REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
 
 /** Colours only for a terminal, and never with NO_COLOR set. */
 const COLOUR = Deno.stdout.isTerminal() && !Deno.noColor;
@@ -37,6 +37,15 @@ export const style = { pass: paint("32"), fail: paint("31"), dim: paint("2"), bo
 export function pathOf(step: WorkshopStep, file: string): string {
   const path = `${step.dir}/${file}`;
   return path.startsWith(`${REPO_ROOT}/`) ? path.slice(REPO_ROOT.length + 1) : path;
+}
+
+/** The step a command works on: the one named by `arg`, else the first not done (none when all are done). */
+export async function stepToWorkOn(
+  steps: readonly WorkshopStep[],
+  arg: string | undefined,
+): Promise<WorkshopStep | undefined> {
+  if (arg) return findStep(steps, arg);
+  return (await stepStatuses(steps, await loadProgress())).find((s) => s.state !== "done")?.step;
 }
 
 /** How the learner asks for the next hint: the command, or (in `deno task watch`) the key. */

@@ -11,9 +11,9 @@
  * Usage: deno run -A tasks/watch.ts [N]
  */
 import { loadProgress, saveProgress, stepStatuses } from "../lib/workshop/progress.ts";
-import { findStep, listSteps, type WorkshopStep } from "../lib/workshop/steps.ts";
+import { listSteps, type WorkshopStep } from "../lib/workshop/steps.ts";
 import { openDatabaseOrExit } from "./open_database_or_exit.ts";
-import { checkStep, nextHints, pathOf, style } from "./steps_support.ts";
+import { checkStep, nextHints, pathOf, stepToWorkOn, style } from "./steps_support.ts";
 
 type WatchEvent = { kind: "change" } | { kind: "key"; key: string } | { kind: "quit" };
 
@@ -90,8 +90,7 @@ const GOODBYE = "Stopped watching. Your progress is saved.";
 
 async function watch(arg: string | undefined): Promise<number> {
   const steps = await listSteps();
-  let step = arg ? findStep(steps, arg) : (await stepStatuses(steps, await loadProgress()))
-    .find((s) => s.state !== "done")?.step;
+  let step = await stepToWorkOn(steps, arg);
   if (!step) {
     console.log("All steps are done. Watch one again with `deno task watch N`.");
     return 0;
