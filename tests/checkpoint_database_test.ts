@@ -2,11 +2,13 @@
  * Checkpoints run wherever `deno test` runs. Without DATABASE_URL, the test
  * files of one `deno test` process share ONE embedded PostgreSQL, which
  * stops (and leaves no data directory) once the process exits; the
- * sanitizers stay clean. (That with DATABASE_URL at a fresh, empty database
- * the checkpoints create their schema is proven by tests/workshop_steps_test.ts,
+ * sanitizers stay clean. With DATABASE_URL a missing table is the setup's
+ * problem, never the learner's. (That at a fresh, empty database the
+ * checkpoints create their schema is proven by tests/workshop_steps_test.ts,
  * whose solution runs use such a database.)
  */
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { adminQuery, checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 import { runCheckpoint, verdictsOf } from "../lib/workshop/checkpoint_runner.ts";
 import { REPO_ROOT } from "../lib/workshop/steps.ts";
 import { eventually } from "../lib/util/eventually.ts";
@@ -52,5 +54,39 @@ Deno.test("checkpoint files run by plain deno test without DATABASE_URL share on
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a checkpoint that loses its sensors table reports a setup problem, never the learner's mistake", async () => {
+  const name = `leaklab_fresh_${crypto.randomUUID().slice(0, 8)}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(checkpointDatabaseUrl());
+  url.pathname = `/${name}`;
+  const dir = `${REPO_ROOT}/workshop-steps/.tmp-db-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/dropped_test.ts`,
+      `import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+import { adminQuery } from "leak-lab/workshop/checkpoint_database.ts";
+const step: Checkpoint = checkpoint({ step: "09-probe", edit: "probe.ts" });
+Deno.test(step.test("reads the sensors", async () => {
+  const [{ readings }] = await adminQuery("SELECT count(*)::int AS readings FROM sensors"); // created for this run
+  step.expect(readings === 300, "checkpoint bug: no readings");
+  await adminQuery("DROP TABLE sensors"); // as if someone dropped it meanwhile
+  await adminQuery("SELECT * FROM sensors");
+}));
+`,
+    );
+    const run = await runCheckpoint(`${dir}/dropped_test.ts`, { cwd: REPO_ROOT, databaseUrl: url.href });
+    assertEquals(run.outcome, "setup", run.output);
+    const [verdict] = run.verdicts;
+    assertEquals([verdict.setup, verdict.passed], [true, false]);
+    assertStringIncludes(verdict.problem!, `has no "sensors" table, so the checkpoint could not judge your code`);
+    assertStringIncludes(verdict.problem!, "This is not your code's fault");
+    assert(!verdict.problem!.includes(url.password || "\0"), "the password is never shown");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 });
