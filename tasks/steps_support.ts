@@ -146,8 +146,14 @@ export function describeRun(
   for (const verdict of run.verdicts) {
     lines.push(`  ${verdict.passed ? style.pass("✓") : style.fail("✗")} ${verdict.test}`);
   }
-  const printed = run.verdicts.flatMap((verdict) => verdict.output);
-  if (printed.length > 0 && (verbose || run.outcome !== "passed")) lines.push("", learnerOutput(printed));
+  const printing = run.verdicts.filter((verdict) => verdict.output.length > 0);
+  if (printing.length > 0 && (verbose || run.outcome !== "passed")) {
+    const sections = printing.map((verdict) => ({
+      test: printing.length > 1 ? verdict.test : undefined,
+      lines: verdict.output,
+    }));
+    lines.push("", learnerOutput(sections, verbose ? Infinity : MAX_PRINTED_LINES));
+  }
   if (run.outcome === "passed") {
     lines.push(
       "",
@@ -177,10 +183,27 @@ export function describeRun(
   return lines.join("\n");
 }
 
-/** What the learner's code printed, framed so it cannot be mistaken for the checkpoint's verdict. */
-export function learnerOutput(printed: readonly string[]): string {
+/** How many lines of the learner's output a check shows (`--verbose`: all). */
+const MAX_PRINTED_LINES = 40;
+
+/**
+ * What the learner's code printed, framed so it cannot be mistaken for the
+ * checkpoint's verdict: one section per test when several printed.
+ */
+export function learnerOutput(
+  sections: readonly { test?: string; lines: readonly string[] }[],
+  maxLines = Infinity,
+): string {
   const rule = "─".repeat(60);
-  const body = printed.flatMap((entry) => entry.split("\n")).map((line) => `${style.dim("│")} ${line}`);
+  const body: string[] = [];
+  let total = 0;
+  for (const section of sections) {
+    if (section.test) body.push(style.dim(`│ (while: ${section.test})`));
+    for (const line of section.lines.flatMap((entry) => entry.split("\n"))) {
+      if (total++ < maxLines) body.push(`${style.dim("│")} ${line}`);
+    }
+  }
+  if (total > maxLines) body.push(style.dim(`│ … ${total - maxLines} more line(s): \`--verbose\` shows them all`));
   return [style.dim(`┌ What your code printed ${rule.slice(24)}`), ...body, style.dim(`└${rule}`)].join("\n");
 }
 
