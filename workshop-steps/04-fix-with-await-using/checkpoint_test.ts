@@ -32,6 +32,8 @@ Deno.test(step.test("sensorReport() returns both connections on every path, once
   const replicaTraces = recordingTracer();
   const primary = checkpointPool("step04-primary", { max: 3, acquireTimeoutMs: 500, tracer: primaryTraces.tracer });
   const replica = checkpointPool("step04-replica", { max: 1, acquireTimeoutMs: 500, tracer: replicaTraces.tracer });
+  // For requests queueing at once: the same one-connection replica, with time to wait its turn even on a busy machine.
+  const queue = checkpointPool("step04-replica", { max: 1, acquireTimeoutMs: 5_000, tracer: replicaTraces.tracer });
   const tracer = primaryTraces.tracer;
   const latest = JSON.stringify(await adminQuery(SENSOR_QUERY));
   const [{ total }] = await adminQuery<{ total: number }>("SELECT count(*)::int AS total FROM sensors");
@@ -173,7 +175,7 @@ Deno.test(step.test("sensorReport() returns both connections on every path, once
     const together = await runConcurrentRequests({
       tracer,
       count: 3,
-      send: send(new FaultSchedule({ failEvery: 0 })),
+      send: () => sensorReport(primary, queue, new FaultSchedule({ failEvery: 0 })),
     });
     checkLeases(together, "3 requests at once");
     const replicaSpans = replicaTraces.exporter.getFinishedSpans();
@@ -190,11 +192,13 @@ Deno.test(step.test("sensorReport() returns both connections on every path, once
 
     // Phase 5: nothing is left out at the end.
     step.expect(
-      primary.stats().active === 0 && replica.stats().active === 0 && primary.stats().leaked === 0,
+      primary.stats().active === 0 && replica.stats().active === 0 && queue.stats().active === 0 &&
+        primary.stats().leaked === 0,
       () => outstanding("At the end"),
     );
   } finally {
     await primary.end();
     await replica.end();
+    await queue.end();
   }
 }));
