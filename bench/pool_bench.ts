@@ -1,114 +1,175 @@
 /**
- * `deno task bench`: what TracedPool costs over a raw node-postgres Pool.
+ * `deno task bench`: what TracedPool costs per lease, in one run, against a
+ * raw node-postgres `Pool` and against the peer most users pick today,
+ * `@opentelemetry/instrumentation-pg`.
  *
- * Each operation is acquire + `SELECT 1` + release against the same real
- * Postgres, at concurrency 1 and 16 (16 workers × 8 operations per
- * iteration), all in one run; read the ratios from deno bench's summaries.
- * Targets from issue #2: traced ≥ 0.80× raw at c=16 and ≥ 0.90× at c=1,
- * tracing off ≥ 0.97×. Every pool has the same max (5) and acquire timeout.
+ * Each variant runs in its own process (`bench/pool_worker.ts`), so one's
+ * garbage and JIT state never slow another, and the patching the peer needs
+ * happens before `pg` loads. Rounds are interleaved: in every round each
+ * variant runs the same number of `acquire → SELECT 1 → release` operations,
+ * one variant at a time, in a rotating order; a variant's ratio is its
+ * throughput over raw's in the same round, and the table shows the median
+ * over the rounds (with the range), so slow drift of the machine cancels out.
  *
- * - "traced": what `setupTelemetry()` installs (in-memory span ring, metrics).
- *   OTLP export is left out: its batches are serialised on a timer, not on
- *   the request path.
- * - "tracing off": no OpenTelemetry SDK (the API's no-op tracer and meter);
- *   stats, history and leak detection still run. Shown with and without
- *   `captureAcquireSites` (one `new Error()` per acquire).
- * - "naive tracing": the reference point the issue measured — a span per step
- *   with `startActiveSpan`, `SimpleSpanProcessor`, an unbounded in-memory
- *   exporter — wrapped around the raw pool.
+ * Usage: deno task bench [--rounds N] [--json FILE]
  */
-import { createNoopMeter, ProxyTracerProvider } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import pg from "pg";
-import { TracedPool } from "../lib/pool.ts";
-import { setupTelemetry } from "../lib/telemetry.ts";
+import { type Variant, VARIANTS } from "./pool_worker.ts";
 
-const url = Deno.env.get("DATABASE_URL");
-if (!url) throw new Error("Run with `deno task bench` (it provides a Postgres), or set DATABASE_URL.");
-const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+const LABELS: Record<Variant, string> = {
+  raw: "raw `pg.Pool` (baseline)",
+  peer: "`@opentelemetry/instrumentation-pg` 0.76 + SDK metrics",
+  traced: "TracedPool, `setupTelemetry()`",
+  scoped: "TracedPool, `setupTelemetry()`, lease inside `scope()` (the service's path)",
+  off: "TracedPool, tracing off",
+  bare: "TracedPool, tracing off, `captureAcquireSites: false`",
+};
+const CONCURRENCY = [1, 16] as const;
+const OPS: Record<number, number> = { 1: 1_500, 16: 6_000 };
 
-const MAX = 5;
-const ACQUIRE_TIMEOUT_MS = 2_000;
-const OPS_PER_WORKER = 8;
-const rawPool = () => new pg.Pool({ connectionString: url, max: MAX, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS });
-const quiet = { connectionString: url, max: MAX, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, log: () => {} };
-const noTracing = { tracer: new ProxyTracerProvider().getTracer("off"), meter: createNoopMeter() };
+interface Reply {
+  ms: number;
+  cpuMs: number;
+  spans: number;
+}
 
-const raw = rawPool();
-const traced = new TracedPool({ ...quiet, name: "bench-traced" });
-const untraced = new TracedPool({ ...quiet, name: "bench-off", ...noTracing });
-const bare = new TracedPool({ ...quiet, name: "bench-bare", ...noTracing, captureAcquireSites: false });
-const naivePool = rawPool();
-const naiveTracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] })
-  .getTracer("naive");
+/** A variant's worker process, answering one run at a time. */
+class Worker {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
 
-async function rawOp() {
-  const client = await raw.connect();
-  try {
-    await client.query("SELECT 1");
-  } finally {
-    client.release();
+  constructor(readonly variant: Variant) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./pool_worker.ts", import.meta.url).pathname, variant],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
+  }
+
+  async ready(): Promise<void> {
+    const first = await this.#lines.next();
+    if (first.done || !first.value.includes('"ready"')) throw new Error(`${this.variant} worker did not start`);
+  }
+
+  async run(concurrency: number, ops: number): Promise<Reply> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify({ concurrency, ops }) + "\n"));
+    const reply = await this.#lines.next();
+    if (reply.done) throw new Error(`${this.variant} worker exited during a run`);
+    return JSON.parse(reply.value) as Reply;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#child.status;
   }
 }
 
-function leaseOp(pool: TracedPool) {
-  return async () => {
-    const lease = await pool.acquire();
-    try {
-      await lease.query("SELECT 1");
-    } finally {
-      lease.release();
-    }
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    yield* parts.filter((part) => part.trim() !== "");
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function machine(): Promise<string> {
+  const url = Deno.env.get("DATABASE_URL")!;
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ version: string }>("SHOW server_version");
+  await client.end();
+  const cores = navigator.hardwareConcurrency;
+  return `Deno ${Deno.version.deno}, pg ${pg.defaults ? "8.23.1" : "?"}, PostgreSQL ${rows[0].version} on loopback, ` +
+    `${cores} cores, pool max 5`;
+}
+
+if (import.meta.main) {
+  const args = [...Deno.args];
+  const option = (name: string) => {
+    const at = args.indexOf(name);
+    return at === -1 ? undefined : args[at + 1];
   };
-}
+  const rounds = Number(option("--rounds") ?? 8);
+  if (!Number.isInteger(rounds) || rounds < 3) {
+    console.error(`--rounds must be a whole number of at least 3: current value is "${option("--rounds")}"`);
+    Deno.exit(2);
+  }
+  if (!Deno.env.get("DATABASE_URL")) {
+    console.error("DATABASE_URL is not set: run `deno task bench`, which provides a Postgres.");
+    Deno.exit(2);
+  }
+  const workers = VARIANTS.map((variant) => new Worker(variant));
+  await Promise.all(workers.map((worker) => worker.ready()));
 
-function naiveOp() {
-  return naiveTracer.startActiveSpan("get_connection", async (acquire) => {
-    const client = await naivePool.connect();
-    acquire.addEvent("connection_acquired", { active: naivePool.totalCount - naivePool.idleCount });
-    acquire.end();
-    try {
-      await naiveTracer.startActiveSpan("database.query", async (query) => {
-        query.setAttribute("db.query.text", "SELECT 1");
-        try {
-          await client.query("SELECT 1");
-        } finally {
-          query.end();
-        }
-      });
-    } finally {
-      naiveTracer.startActiveSpan("return_connection", (release) => {
-        client.release();
-        release.addEvent("connection_returned_safely", { idle: naivePool.idleCount });
-        release.end();
-      });
+  // Spans per lease, from a short run each (the span store keeps at most 2,000).
+  const spansPerLease: Record<string, number> = {};
+  for (const worker of workers) spansPerLease[worker.variant] = (await worker.run(1, 100)).spans / 100;
+  if (spansPerLease.peer === 0) {
+    throw new Error("instrumentation-pg produced no spans: pg was not patched, so the peer would be measured untraced");
+  }
+
+  const throughput: Record<string, Record<number, number[]>> = {};
+  const cpuPerLease: Record<string, Record<number, number[]>> = {};
+  for (const variant of VARIANTS) {
+    throughput[variant] = { 1: [], 16: [] };
+    cpuPerLease[variant] = { 1: [], 16: [] };
+  }
+  const started = performance.now();
+  for (let round = 0; round <= rounds; round++) {
+    for (const concurrency of CONCURRENCY) {
+      const order = workers.map((_, i) => workers[(i + round) % workers.length]);
+      for (const worker of order) {
+        const reply = await worker.run(concurrency, OPS[concurrency]);
+        if (round === 0) continue; // warm-up: JIT, connections, caches
+        throughput[worker.variant][concurrency].push(OPS[concurrency] / reply.ms * 1000);
+        cpuPerLease[worker.variant][concurrency].push(reply.cpuMs * 1000 / OPS[concurrency]);
+      }
     }
-  });
-}
+    Deno.stderr.writeSync(new TextEncoder().encode(`round ${round}/${rounds}\r`));
+  }
+  await Promise.all(workers.map((worker) => worker.close()));
 
-/** 16 workers, each doing OPS_PER_WORKER operations back to back. */
-function concurrently(op: () => Promise<void>) {
-  // An async function, not one returning a promise: deno bench awaits only the former.
-  return async () => {
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      for (let i = 0; i < OPS_PER_WORKER; i++) await op();
-    }));
-  };
-}
-
-const ops = {
-  "raw pg.Pool": rawOp,
-  "TracedPool, traced": leaseOp(traced),
-  "TracedPool, tracing off": leaseOp(untraced),
-  "TracedPool, tracing off, captureAcquireSites: false": leaseOp(bare),
-  "naive tracing (startActiveSpan + SimpleSpanProcessor)": naiveOp,
-};
-// Open MAX connections in every pool first, so connection setup is not measured.
-for (const op of Object.values(ops)) await concurrently(op)();
-telemetry.spans.clear();
-
-for (const [name, op] of Object.entries(ops)) {
-  const baseline = name === "raw pg.Pool";
-  Deno.bench({ name, group: "c=1", baseline, fn: async () => await op() });
-  Deno.bench({ name, group: "c=16", baseline, fn: concurrently(op) });
+  const ratio = (variant: Variant, over: Variant, concurrency: number) =>
+    throughput[variant][concurrency].map((value, round) => value / throughput[over][concurrency][round]);
+  const cell = (values: number[]) =>
+    `${median(values).toFixed(2)}× (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  console.log(`\n${await machine()}; ${rounds} interleaved rounds (+1 warm-up), ${seconds} s`);
+  console.log(`Throughput relative to raw pg.Pool, median of the rounds (range); CPU µs per lease, median\n`);
+  console.log(`| variant | spans/lease | c=1 | c=16 | CPU µs/lease c=1 | CPU µs/lease c=16 |`);
+  console.log(`|---|---|---|---|---|---|`);
+  for (const variant of VARIANTS) {
+    const c1 = variant === "raw" ? "1.00×" : cell(ratio(variant, "raw", 1));
+    const c16 = variant === "raw" ? "1.00×" : cell(ratio(variant, "raw", 16));
+    const cpu = (c: number) => median(cpuPerLease[variant][c]).toFixed(1);
+    console.log(`| ${LABELS[variant]} | ${spansPerLease[variant]} | ${c1} | ${c16} | ${cpu(1)} | ${cpu(16)} |`);
+  }
+  const targets: [string, number, number][] = [
+    ["scope() path vs raw, c=1 (target ≥ 0.75×)", median(ratio("scoped", "raw", 1)), 0.75],
+    ["scope() path vs raw, c=16 (target ≥ 0.70×)", median(ratio("scoped", "raw", 16)), 0.70],
+    ["scope() path vs the peer, c=1 (target ≥ 1.3×)", median(ratio("scoped", "peer", 1)), 1.3],
+    ["scope() path vs the peer, c=16 (target ≥ 1.3×)", median(ratio("scoped", "peer", 16)), 1.3],
+    ["tracing off vs raw, c=1 (target ≥ 0.95×)", median(ratio("off", "raw", 1)), 0.95],
+    ["tracing off vs raw, c=16 (target ≥ 0.95×)", median(ratio("off", "raw", 16)), 0.95],
+  ];
+  console.log("");
+  for (const [what, value, target] of targets) {
+    console.log(`${value >= target ? "✓" : "✗"} ${what}: ${value.toFixed(2)}×`);
+  }
+  const json = option("--json");
+  if (json) {
+    await Deno.writeTextFile(json, JSON.stringify({ throughput, cpuPerLease, spansPerLease }, null, 2));
+  }
 }

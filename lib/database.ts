@@ -8,7 +8,7 @@
 import { ensureSchema } from "./database/schema.ts";
 import { redactUrl } from "./util/redact.ts";
 
-export { checkConnection } from "./database/connect.ts";
+export { checkConnection, connectClient, type ConnectOptions } from "./database/connect.ts";
 export {
   type ConnectionFailure,
   DatabaseConnectionError,

@@ -22,7 +22,7 @@
 import { type Attributes, context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type ErrorGuard, settle, sharedErrorGuard } from "./notebook/jupyter_guard.ts";
 import type { MimeBundle } from "./notebook/mime_bundle.ts";
-import type { PoolStats, TracedPool } from "./pool.ts";
+import { POOL_TRACE_HINTS, type PoolStats, type TracedPool } from "./pool.ts";
 import {
   currentTelemetry,
   type SpanView,
@@ -246,22 +246,29 @@ function cellBundle(report: CellReport): MimeBundle {
     ...(report.extra ? [report.extra] : []),
     ...(report.failure ? [`failed: ${errorText(report.failure.error)}`] : []),
   ].join(" · ");
-  const url = traceUrl(traceId);
-  const exportNote = report.exported ? "" : " (not exported: no Jaeger was found when telemetry started)";
+  // No Jaeger, no link: a localhost:16686 link that opens nothing would send the learner looking for a bug.
+  const url = report.exported ? traceUrl(traceId) : undefined;
   const shown = views.slice(0, maxSpans);
   const more = views.length > shown.length ? `… ${views.length - shown.length} more spans: open the trace` : "";
+  const jaegerText = url ? `Jaeger: ${url}` : `Jaeger: not exported (${NOT_EXPORTED}) · trace ${traceId}`;
+  const jaegerHtml = url
+    ? `<a href="${escapeHtml(url)}" target="_blank">Open this cell's trace in Jaeger</a> <code>${traceId}</code>`
+    : `Jaeger: not exported (${escapeHtml(NOT_EXPORTED)}) · trace <code>${traceId}</code>`;
+  const waterfall = { ...POOL_TRACE_HINTS, title: `Trace of cell "${name}"`, link: url };
   return {
-    "text/plain": `${headline}\nJaeger: ${url}${exportNote}\n${waterfallText(shown)}${more ? `\n${more}` : ""}`,
+    "text/plain": `${headline}\n${jaegerText}\n${waterfallText(shown, waterfall)}${more ? `\n${more}` : ""}`,
     "text/html": `<div class="leak-lab-cell" data-trace-id="${traceId}">` +
       `<div style="font-family:system-ui,sans-serif;font-size:13px;margin:2px 0">${escapeHtml(headline)}</div>` +
-      `<div style="font-family:system-ui,sans-serif;font-size:12px">` +
-      `<a href="${escapeHtml(url)}" target="_blank">Open this cell's trace in Jaeger</a> ` +
-      `<code>${traceId}</code>${escapeHtml(exportNote)}</div>` +
-      waterfallHtml(shown, { title: `Trace of cell "${name}"`, link: url }) +
+      `<div style="font-family:system-ui,sans-serif;font-size:12px">${jaegerHtml}</div>` +
+      waterfallHtml(shown, waterfall) +
       (more ? `<p><em>${escapeHtml(more)}</em></p>` : "") +
       `</div>`,
   };
 }
+
+/** What a cell says instead of a Jaeger link when nothing is exported. */
+const NOT_EXPORTED = "no Jaeger was found when telemetry started; start one with `docker compose up -d jaeger` " +
+  "and restart the kernel";
 
 function poolLine(stats: PoolStats, newlyLeaked: number): string {
   const leaked = newlyLeaked > 0 ? `${stats.leaked} leaked (+${newlyLeaked} in this cell)` : `${stats.leaked} leaked`;

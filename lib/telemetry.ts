@@ -1,31 +1,62 @@
 /**
  * One call that sets up OpenTelemetry for Leak Lab: traces kept in memory
  * (always) and exported over OTLP/HTTP to Jaeger (when one is configured or
- * answers on localhost:4318), pool metrics readable on demand, and the
- * AsyncLocalStorage context manager without which spans get wrong parents.
+ * answers on localhost:4318), pool metrics read on demand (by a notebook, or
+ * by a Prometheus scrape of `/metrics`), a `service.instance.id` that tells
+ * this process from its replicas, and the AsyncLocalStorage context manager
+ * without which spans get wrong parents.
  *
  * @module
  */
-import { context, type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from "@opentelemetry/resources";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  SamplingDecision,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { type MetricPoint, OnDemandMetricReader } from "./telemetry/metric_reader.ts";
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
+import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 
-export { jaegerSearchUrl, jaegerUiUrl, LEAK_SEARCH_TAGS, leakSearchUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { ensureContextManager } from "./util/context_manager.ts";
+
+export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
-export { waterfallHtml, type WaterfallOptions, waterfallText } from "./telemetry/waterfall.ts";
+export {
+  type EventKind,
+  type TraceHints,
+  waterfallHtml,
+  type WaterfallOptions,
+  waterfallText,
+} from "./telemetry/waterfall.ts";
 
 /** Options for {@linkcode setupTelemetry}. */
 export interface TelemetryOptions {
   /** `service.name` on every span. @default OTEL_SERVICE_NAME, else "leak-lab" */
   serviceName?: string;
+  /**
+   * `service.instance.id` on every span and metric series: what tells this
+   * process from the other replicas of the service.
+   * @default `service.instance.id` in OTEL_RESOURCE_ATTRIBUTES, else a random UUID, the same for the whole process
+   */
+  serviceInstanceId?: string;
   /**
    * OTLP/HTTP base URL (`/v1/traces` is appended), or `false` for no export.
    * @default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318 when something answers there
@@ -39,22 +70,11 @@ export interface TelemetryOptions {
   log?: (message: string) => void;
 }
 
-/** A flattened metric data point, easy to print or plot. */
-export interface MetricPoint {
-  name: string;
-  unit: string;
-  attributes: Record<string, unknown>;
-  /** Sums and gauges: the value. Histograms: the count of recordings. */
-  value: number;
-  /** Histograms only: sum, min and max of the recordings. */
-  sum?: number;
-  min?: number;
-  max?: number;
-}
-
 /** What {@linkcode setupTelemetry} set up. */
 export interface Telemetry {
   readonly serviceName: string;
+  /** `service.instance.id` of this process. */
+  readonly serviceInstanceId: string;
   readonly tracer: Tracer;
   readonly meter: Meter;
   /** The most recent ended spans, Jaeger or not. */
@@ -65,6 +85,8 @@ export interface Telemetry {
   flush(): Promise<void>;
   /** Reads every metric now. */
   collectMetrics(): Promise<MetricPoint[]>;
+  /** Reads every metric now, in the Prometheus text format: the body of `GET /metrics`. */
+  prometheusMetrics(): Promise<string>;
   /** Flushes, then uninstalls everything, so `setupTelemetry` can run again. */
   shutdown(): Promise<void>;
 }
@@ -86,10 +108,16 @@ let current: Telemetry | undefined;
  */
 export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Telemetry> {
   if (current) return current;
-  const serviceName = options.serviceName ?? Deno.env.get("OTEL_SERVICE_NAME") ?? "leak-lab";
   const log = options.log ?? ((message: string) => console.warn(message));
   const flushTimeoutMs = options.flushTimeoutMs ?? 2_000;
-  const resource = resourceFromAttributes({ "service.name": serviceName });
+  const resource = resourceFromAttributes({ "service.name": "leak-lab" })
+    .merge(detectResources({ detectors: [serviceInstanceIdDetector, envDetector] })) // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+    .merge(resourceFromAttributes({
+      ...(options.serviceName ? { "service.name": options.serviceName } : {}),
+      ...(options.serviceInstanceId ? { "service.instance.id": options.serviceInstanceId } : {}),
+    }));
+  const serviceName = String(resource.attributes["service.name"]);
+  const serviceInstanceId = String(resource.attributes["service.instance.id"]);
   const spans = new RecentSpans(options.recentSpans ?? 2_000);
   const exportingTo = await findOtlpTracesUrl(options.otlpEndpoint);
 
@@ -103,7 +131,7 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       }),
     );
   }
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors });
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors, sampler: KEEP_LOCALLY });
   const reader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
 
@@ -124,12 +152,14 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
 
   current = {
     serviceName,
+    serviceInstanceId,
     tracer: trace.getTracer("leak-lab"),
     meter: metrics.getMeter("leak-lab"),
     spans,
     exportingTo,
     flush,
     collectMetrics: () => reader.points(),
+    prometheusMetrics: () => reader.prometheus(),
     async shutdown() {
       await flush();
       await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
@@ -142,19 +172,24 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   return current;
 }
 
-let contextManagerInstalled = false;
+/** Records a span without sampling it: kept in memory, never exported. */
+const RECORD_ONLY: Sampler = {
+  shouldSample: () => ({ decision: SamplingDecision.RECORD }),
+  toString: () => "RecordOnlySampler",
+};
 
 /**
- * Installs the AsyncLocalStorage context manager once per process. Without
- * it, a span started after an `await` loses its parent (12 of 13 spans had
- * the wrong parent in a measurement here). It stays installed: it costs
- * nothing when no tracer is set up.
+ * Every span is recorded, so the in-memory traces (notebooks, the demo page,
+ * leak reports) never miss a leak; export follows the caller's choice. A
+ * request whose `traceparent` says "not sampled" (flags `00`) is still
+ * recorded and shown locally, but the batch processor, which exports only
+ * sampled spans, leaves it out of Jaeger.
  */
-export function ensureContextManager(): void {
-  if (contextManagerInstalled) return;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  contextManagerInstalled = true;
-}
+const KEEP_LOCALLY = new ParentBasedSampler({
+  root: new AlwaysOnSampler(),
+  remoteParentNotSampled: RECORD_ONLY,
+  localParentNotSampled: RECORD_ONLY,
+});
 
 /** The Telemetry set up by {@linkcode setupTelemetry}, if any. */
 export function currentTelemetry(): Telemetry | undefined {
@@ -179,35 +214,4 @@ async function answers(hostname: string, port: number, timeoutMs: number): Promi
   }, () => false);
   const outcome = await raceTimeout(attempt, timeoutMs);
   return outcome.settled && outcome.value;
-}
-
-/** A metric reader that collects only when asked, for notebooks and tests. */
-class OnDemandMetricReader extends MetricReader {
-  async points(): Promise<MetricPoint[]> {
-    const { resourceMetrics } = await this.collect();
-    const out: MetricPoint[] = [];
-    for (const scope of resourceMetrics.scopeMetrics) {
-      for (const metric of scope.metrics) {
-        for (const point of metric.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]) {
-          const { name, unit } = metric.descriptor;
-          const value = point.value;
-          if (typeof value === "number") {
-            out.push({ name, unit, attributes: point.attributes, value });
-          } else {
-            const h = value as { count: number; sum?: number; min?: number; max?: number };
-            out.push({ name, unit, attributes: point.attributes, value: h.count, sum: h.sum, min: h.min, max: h.max });
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }

@@ -33,7 +33,12 @@ const telemetry = await setupTelemetry();
 
 const db = await openDatabaseOrExit();
 // The pool's own leak warnings would interleave with the table: the table is the point here.
-const pool = new TracedPool({ connectionString: db.url, acquireTimeoutMs: 1_000, log: () => {} });
+const pool = new TracedPool({
+  connectionString: db.url,
+  acquireTimeoutMs: 1_000,
+  captureAcquireSites: "always", // every leak names its line (the library's default captures them adaptively)
+  log: () => {},
+});
 const handler = handlerName === "bad" ? badQueryWithLeak : goodQueryNoLeak;
 
 console.log(`Database: ${db.displayUrl} (${db.source})`);

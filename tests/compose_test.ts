@@ -4,6 +4,10 @@ import { parse } from "yaml";
 import { readConfig } from "../lib/service/config.ts";
 import { startServiceProcess } from "./support/service_process.ts";
 import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
+import { METRICS_PATH } from "../lib/service/metrics_route.ts";
+import { poolAlertRules } from "../lib/service/alert_rules.ts";
+import { hasCommand, PROMETHEUS_INSTALL, promtool } from "./support/prometheus.ts";
+import { requirement } from "./support/requirement.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const COMPOSE = new URL("docker-compose.yml", ROOT);
@@ -19,7 +23,7 @@ interface Service {
   healthcheck?: { test: string[] };
 }
 const compose = parse(Deno.readTextFileSync(COMPOSE)) as { services: Record<string, Service> };
-const { demo, jaeger, postgres } = compose.services;
+const { demo, jaeger, postgres, prometheus } = compose.services;
 
 /** The container ports a service publishes. */
 const published = (service: Service) => (service.ports ?? []).map((p) => Number(p.split(":").at(-1)));
@@ -125,4 +129,34 @@ Deno.test("the image's files run the service with the compose settings (Postgres
   } finally {
     await Deno.remove(image, { recursive: true });
   }
+});
+
+Deno.test("docker-compose.yml runs Prometheus at an exact tag, scraping the demo's /metrics with prometheus/alerts.yml", async () => {
+  assertMatch(prometheus.image!, /^prom\/prometheus:v\d+\.\d+\.\d+$/);
+  assertEquals(prometheus.ports, ["127.0.0.1:9090:9090"], "the UI on the host's loopback only");
+  assertEquals(prometheus.depends_on!.demo.condition, "service_started");
+  const mounts = Object.fromEntries(prometheus.volumes!.map((v) => v.split(":")).map(([from, to]) => [to, from]));
+  assertEquals(mounts, {
+    "/etc/prometheus/prometheus.yml": "./prometheus/prometheus.yml",
+    "/etc/prometheus/alerts.yml": "./prometheus/alerts.yml",
+  });
+  const config = parse(await Deno.readTextFile(new URL("prometheus/prometheus.yml", ROOT))) as {
+    rule_files: string[];
+    scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[];
+  };
+  assertEquals(config.rule_files, ["alerts.yml"], "the mounted, generated rules");
+  const [scrape] = config.scrape_configs;
+  assertEquals(scrape.metrics_path ?? "/metrics", METRICS_PATH);
+  const port = readConfig(new Map(Object.entries(demo.environment!))).port;
+  assertEquals(scrape.static_configs.flatMap((c) => c.targets), [`demo:${port}`]);
+});
+
+Deno.test({
+  name: "promtool check config accepts prometheus/prometheus.yml and the rules it loads",
+  ...requirement("promtool", hasCommand("promtool"), PROMETHEUS_INSTALL),
+  async fn() {
+    const { code, output } = await promtool(["check", "config", new URL("prometheus/prometheus.yml", ROOT).pathname]);
+    assertEquals(code, 0, output);
+    assertStringIncludes(output, `SUCCESS: ${poolAlertRules().length} rules found`);
+  },
 });

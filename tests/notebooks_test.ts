@@ -250,7 +250,7 @@ Deno.test({
           }
         }
       }
-      assertEquals(wrapped, 12, "wrapped cells across the five notebooks");
+      assertEquals(wrapped, 15, "wrapped cells across the five notebooks");
     });
 
     await t.step("plots carry plotly JSON with the expected series and a light SVG fallback", () => {
@@ -260,7 +260,10 @@ Deno.test({
       assertEquals(names("02_the_leak"), [[...progression, "pool exhausted"]]);
       assertEquals(names("03_reading_the_traces"), []);
       assertEquals(names("04_the_fix"), [progression, progression]);
-      assertEquals(names("05_prevention"), [["active", "leaked", "waiting", "warning 70 %", "critical 85 %"]]);
+      assertEquals(names("05_prevention"), [
+        ["utilisation", "warning 70 %", "critical 85 %"],
+        ["active", "leaked", "waiting", "warning 70 %", "critical 85 %"],
+      ]);
       for (const notebook of Object.values(nb)) {
         for (const output of codeCells(notebook).flatMap((cell) => cell.outputs ?? [])) {
           if (!output.data?.[PLOTLY_MIME]) continue;
@@ -328,7 +331,13 @@ Deno.test({
       assertMatch(slow, /connection #1 was returned to the pool \(unleaked\)/);
       const exhausted = outputText(cellWith(notebook, "a request on an exhausted pool"));
       assertMatch(exhausted, /Connection pool exhausted: pool "nb5-prevention" had no connection available/);
-      assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 3, exhausted);
+      assertEquals(exhausted.match(/lib\/demo\/query_handlers\.ts:\d+:\d+\s+true$/gm)?.length, 5, exhausted);
+      const adaptive = outputText(cellWith(notebook, "adaptive acquire sites"));
+      assertMatch(
+        adaptive,
+        /^1\s+bad_query_with_leak\s+[0-9a-f]{32}\s+\(acquire site not captured: the pool was healthy/m,
+      );
+      assertMatch(adaptive, /^2\s+bad_query_with_leak\s+[0-9a-f]{32}\s+notebook cell:\d+:\d+$/m);
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
       assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
       assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);
@@ -337,6 +346,47 @@ Deno.test({
         assertMatch(metrics, new RegExp(`^db\\.client\\.connection\\.${metric} `, "m"));
       }
       assertMatch(metrics, /^leaklab\.db\.client\.connection\.leaked /m);
+
+      // Prometheus: the scrape, the rules of prometheus/alerts.yml on it, utilisation against 70 / 85 %.
+      const scrape = outputText(cellWith(notebook, "four leaks, then one scrape"));
+      assertMatch(
+        scrape,
+        /^leaklab_db_client_connection_leaked\{db_client_connection_pool_name="nb5-prevention",.*\} 4$/m,
+      );
+      assertMatch(
+        scrape,
+        /^db_client_connection_count\{.*db_client_connection_state="used".*service_instance_id="[0-9a-f-]{36}".*\} 4$/m,
+      );
+      const rules = outputText(cellWith(notebook, "prometheus/alerts.yml"));
+      assertMatch(rules, /^🔥 FIRING +DbPoolUtilisationWarning: 4 of 5 connections in use \(80 %\)/m);
+      assertMatch(rules, /^🔥 FIRING +DbPoolConnectionLeaked: 4 leaked/m);
+      assertMatch(rules, /^ +ok +DbPoolUtilisationCritical/m);
+      assertMatch(
+        rules,
+        /^DbPoolAcquireTimeouts +critical +2m +increase\(db_client_connection_timeouts_total\[5m\]\) > 0$/m,
+      );
+      const utilisation = figures(notebook).find((f) =>
+        f.layout.title?.text === "Utilisation, as Prometheus scrapes it"
+      )!;
+      const percents = ys(utilisation, "utilisation");
+      assertEquals([percents[0], percents.at(-1)], [0, 100]);
+      assertEquals([...new Set(percents)], [0, 20, 40, 60, 80, 100], "one step per leaked connection of 5");
+      assertEquals(ys(utilisation, "warning 70 %"), [70, 70]);
+      assertEquals(ys(utilisation, "critical 85 %"), [85, 85]);
+    });
+
+    await t.step("the prevention notebook's lint cells catch badQueryWithLeak, pass goodQueryNoLeak, fix it", () => {
+      const notebook = nb["05_prevention"];
+      const lint = outputText(cellWith(notebook, "lintReport"));
+      assertMatch(
+        lint,
+        /^✗ badQueryWithLeak:\n+ {2}leak-lab\/release-on-every-path, line \d+: const conn = await pool\.acquire\(\);\n+ {2}`conn` is released only on the success path: if `await readSensors\(conn, faults\)` \(line \d+\) throws/m,
+      );
+      assertMatch(lint, /^✓ goodQueryNoLeak: no report$/m);
+      assertMatch(lint, /^deno lint exited with 1: failed, as CI would$/m);
+      const fixed = outputText(cellWith(notebook, 'lintScratch("--fix")'));
+      assertMatch(fixed, /^ {4}await using conn = await pool\.acquire\(\);$/m);
+      assertMatch(fixed, /^deno lint on the fixed copy exited with 0$/m);
     });
   },
 });

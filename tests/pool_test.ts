@@ -149,7 +149,7 @@ Deno.test("lease.query() marks a failed query's span as an error with its SQLSTA
 
 Deno.test("pool.scope() marks a lease still out at its end as leaked, with a connection_leaked event", async () => {
   const { tracer, exporter } = recordingTracer();
-  const { pool, logs } = newPool({ tracer });
+  const { pool, logs } = newPool({ tracer, captureAcquireSites: "always" });
   let leakedLease: Awaited<ReturnType<typeof pool.acquire>> | undefined;
   await assertRejects(() =>
     pool.scope("bad_query_with_leak", async () => {
@@ -185,7 +185,7 @@ Deno.test("pool.scope() marks a lease still out at its end as leaked, with a con
 });
 
 Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 leaks in a pool of 5", async () => {
-  const { pool } = newPool({ max: 5, acquireTimeoutMs: 200 });
+  const { pool } = newPool({ max: 5, acquireTimeoutMs: 200, captureAcquireSites: "always" });
   const leakOne = () =>
     pool.scope("bad_query_with_leak", async () => {
       const conn = await pool.acquire();
@@ -208,13 +208,104 @@ Deno.test("pool.acquire() throws PoolExhaustedError naming the holders after 5 l
   assertStringIncludes(error.message, "(total=5, active=5, idle=0, waiting=0, leaked=5)");
   assertMatch(
     error.message,
-    /Oldest holders: #1 \(pid \d+\) for \d+\.\ds from tests\/pool_test\.ts:\d+:\d+ \(leaked\)/,
+    /Holders, leaked first: #1 \(pid \d+\) for \d+\.\ds from tests\/pool_test\.ts:\d+:\d+ \(leaked\); #2 /,
   );
   assertStringIncludes(error.message, "finally");
-  assertEquals(error.holders.length, 3);
+  assertEquals(error.holders.map((h) => [h.leaseId, h.leaked]), [[1, true], [2, true], [3, true], [4, true], [
+    5,
+    true,
+  ]]);
   assertEquals(error.stats.leaked, 5);
   assertGreater(error.waitedMs, 150);
   assertInstanceOf(error.cause, Error);
+  await pool.end();
+});
+
+Deno.test("PoolExhaustedError names every leaked holder before busy ones, up to maxReportedHolders", async () => {
+  const { pool } = newPool({ max: 4, acquireTimeoutMs: 100, maxReportedHolders: 3 });
+  const busy = await pool.acquire(); // the oldest holder, but not leaked
+  await pool.scope("leaks", async () => {
+    await pool.acquire();
+    await pool.acquire();
+  });
+  const alsoBusy = await pool.acquire();
+  const error = await assertRejects(() => pool.acquire(), PoolExhaustedError);
+  assertEquals(error.holders.map((h) => [h.leaseId, h.leaked]), [[2, true], [3, true], [1, false]]);
+  assertStringIncludes(error.message, "; and 1 more.");
+  busy.release();
+  alsoBusy.release();
+  await pool.end();
+});
+
+Deno.test("pool.end() fails acquire() calls still waiting at once with PoolEndedError", async () => {
+  const { pool } = newPool({ max: 1, acquireTimeoutMs: 60_000 });
+  const held = await pool.acquire();
+  const waiting = [pool.acquire(), pool.acquire()];
+  await eventually(() => pool.stats().waiting, (n) => n === 2);
+  const ended = pool.end();
+  for (const waiter of waiting) {
+    // The class shows the wait was cut short: a timeout would be a PoolExhaustedError, after 60 s.
+    await assertRejects(() => waiter, PoolEndedError, `Cannot acquire from pool "${pool.name}"`);
+  }
+  await ended;
+  assertEquals(held.state, "reclaimed");
+  assertEquals(pool.stats().waiting, 0);
+});
+
+Deno.test("pool.reset() cancels the statement still running on a reclaimed connection", async () => {
+  const { pool } = newPool({ max: 2 });
+  let running: Promise<unknown> | undefined;
+  const lease = await pool.scope("leaks_mid_query", async () => {
+    const conn = await pool.acquire();
+    running = conn.query("SELECT pg_sleep(6)"); // still running when the scope ends: leaked mid-query
+    running.catch(() => {});
+    return conn;
+  });
+  const busy = await eventually(
+    () => adminQuery<{ state: string }>("SELECT state FROM pg_stat_activity WHERE pid = $1", [lease.pid]),
+    (rows) => rows[0]?.state === "active",
+  );
+  assertEquals(busy.map((r) => r.state), ["active"], "the leaked backend runs pg_sleep");
+  assertEquals(pool.reset(), 1);
+  const error = await assertRejects(() => running!, Error, "canceling statement due to user request");
+  assertEquals((error as { code?: string }).code, "57014", "cancelled before its socket was closed");
+  // Without the cancel the backend would stay "active" in pg_sleep for the full 6 s after its socket closed.
+  const after = await eventually(
+    () => adminQuery<{ state: string }>("SELECT state FROM pg_stat_activity WHERE pid = $1", [lease.pid]),
+    (rows) => rows.length === 0,
+  );
+  assertEquals(after, [], "the reclaimed backend is gone, not still sleeping");
+  await pool.end();
+});
+
+Deno.test("an acquire() its scope did not await is reported leaked from that scope the moment it arrives", async () => {
+  const { tracer, exporter } = recordingTracer();
+  const { pool, logs } = newPool({ tracer, max: 1 });
+  const blocker = await pool.acquire();
+  let late: Promise<unknown> | undefined;
+  await pool.scope("forgets_to_await", () => {
+    late = pool.acquire(); // not awaited: the scope ends first, while this waits for the blocker
+  });
+  assertEquals(pool.stats().leaked, 0, "nothing has arrived yet");
+  blocker.release();
+  const lease = await late!;
+  assertEquals(pool.stats().leaked, 1, "leaked as soon as it arrived, not 30 s later");
+  assertEquals(pool.leaks().map((l) => l.leaseId), [(lease as { id: number }).id]);
+  assertStringIncludes(logs.join("\n"), `acquired for scope "forgets_to_await" after it had ended`);
+  const acquire = exporter.getFinishedSpans().filter((s) => s.name === "get_connection").at(-1)!;
+  assertEquals(acquire.attributes["leaklab.leak"], true);
+  const event = acquire.events.find((e) => e.name === "connection_leaked")!;
+  assertEquals(event.attributes?.["leaklab.scope"], "forgets_to_await");
+  await pool.end();
+});
+
+Deno.test("pool.history() records when a request starts waiting and when it gives up", async () => {
+  const { pool } = newPool({ max: 1, acquireTimeoutMs: 100 });
+  const held = await pool.acquire();
+  await assertRejects(() => pool.acquire(), PoolExhaustedError);
+  const changes = pool.history().map((s) => [s.change, s.waiting]);
+  assertEquals(changes, [["acquire", 0], ["wait", 1], ["timeout", 0]]);
+  held.release();
   await pool.end();
 });
 
@@ -262,7 +353,7 @@ Deno.test("pool.stats().leaked equals the pool's backends in pg_stat_activity", 
 
 Deno.test("a lease held past leakThresholdMs is reported once, then reported returned (unleaked)", async () => {
   const { tracer, exporter } = recordingTracer();
-  const { pool, logs } = newPool({ tracer, leakThresholdMs: 50 });
+  const { pool, logs } = newPool({ tracer, leakThresholdMs: 50, captureAcquireSites: "always" });
   const lease = await pool.acquire();
   await new Promise((resolve) => setTimeout(resolve, 150));
   assertEquals(pool.stats().leaked, 1);
@@ -351,7 +442,7 @@ Deno.test("pool.reset() reclaims leaked connections and zeroes the leaked count"
 });
 
 Deno.test("pool.end() closes connections still out instead of hanging, and says so", async () => {
-  const { pool, logs } = newPool();
+  const { pool, logs } = newPool({ captureAcquireSites: "always" });
   const out = await pool.acquire();
   await pool.end();
   assertStringIncludes(
@@ -379,11 +470,56 @@ Deno.test("pool.acquire() explains an unreachable server with DatabaseConnection
   await pool.end();
 });
 
-Deno.test("captureAcquireSites: false still detects leaks, and says the site was not captured", async () => {
-  const { pool } = newPool({ captureAcquireSites: false });
+Deno.test("captureAcquireSites: false still detects leaks, and names the scope and trace instead of the site", async () => {
+  const { pool, logs } = newPool({ captureAcquireSites: false });
   await pool.scope("leaks", () => pool.acquire());
   const [leak] = pool.leaks();
   assertEquals(pool.stats().leaked, 1);
-  assertEquals(leak.site, "(acquire site not captured: captureAcquireSites is off)");
+  assertEquals(leak.site, `(acquire site not captured: captureAcquireSites is "never")`);
+  assertEquals(leak.scope, "leaks");
+  assertStringIncludes(logs.join("\n"), `It was acquired in scope "leaks", trace ${leak.traceId}`);
   await pool.end();
+});
+
+Deno.test('captureAcquireSites: "adaptive" captures sites once a pool has leaked', async () => {
+  const { pool } = newPool({ max: 5, acquireTimeoutMs: 100 }); // adaptive is the default
+  assertEquals(pool.captureAcquireSites, "adaptive");
+  const healthy = await pool.acquire(); // 1 of 5: healthy, no site
+  assertEquals(healthy.siteCaptured, false);
+  const first = await pool.scope("leaks", () => pool.acquire()); // the first leak: reported by scope and trace
+  assertEquals([first.siteCaptured, pool.leaks()[0].scope], [false, "leaks"]);
+  const second = await pool.scope("leaks", () => pool.acquire()); // the pool now shows a leak: every site captured
+  assertEquals(second.siteCaptured, true);
+  assertMatch(pool.leaks()[1].site, /^tests\/pool_test\.ts:\d+:\d+$/);
+  pool.reset();
+  const busy = [await pool.acquire(), await pool.acquire(), await pool.acquire()];
+  assertEquals(busy.map((lease) => lease.siteCaptured), [true, true, true], "leaked within the last 10 minutes");
+  const error = await assertRejects(async () => {
+    await pool.acquire();
+    await pool.acquire();
+  }, PoolExhaustedError);
+  assertMatch(error.message, /#1 \(pid \d+\) for \d+\.\ds trace [0-9a-f]{32}, site not captured/);
+  for (const lease of [healthy, ...busy]) lease.release();
+  await pool.end();
+});
+
+Deno.test('captureAcquireSites: "adaptive" costs a busy, healthy pool nothing, and captures after it runs dry', async () => {
+  const { pool } = newPool({ max: 2, acquireTimeoutMs: 50 });
+  const held = [await pool.acquire(), await pool.acquire()]; // full, and nothing leaked
+  assertEquals(held.map((lease) => lease.siteCaptured), [false, false]);
+  await assertRejects(() => pool.acquire(), PoolExhaustedError); // ran dry: someone holds too long
+  held[0].release();
+  const next = await pool.acquire();
+  assertEquals(next.siteCaptured, true, "captured for 10 minutes after an exhaustion");
+  next.release();
+  held[1].release();
+  await pool.end();
+});
+
+Deno.test("new TracedPool() rejects an unknown captureAcquireSites policy, naming the choices", () => {
+  assertThrows(
+    () => new TracedPool({ connectionString: url, captureAcquireSites: "sometimes" as "always" }),
+    RangeError,
+    `'captureAcquireSites' must be "always", "adaptive", "never" or a boolean: current value is "sometimes"`,
+  );
 });

@@ -285,7 +285,13 @@ Deno.test("an incoming W3C traceparent becomes the parent of the request span", 
 Deno.test("readConfig() applies defaults and rejects malformed settings with a ConfigError naming the variable", () => {
   const defaults = readConfig(new Map());
   assertEquals([defaults.host, defaults.port, defaults.databaseUrl], ["127.0.0.1", 9000, undefined]);
-  assertEquals(defaults.pool, { name: "demo", max: 5, acquireTimeoutMs: 2_000, leakThresholdMs: 30_000 });
+  assertEquals(defaults.pool, {
+    name: "demo",
+    max: 5,
+    acquireTimeoutMs: 2_000,
+    leakThresholdMs: 30_000,
+    captureAcquireSites: "always",
+  });
   assertEquals(defaults.faults.description, "every 2nd query fails");
   assertEquals(
     readConfig(new Map([["FAIL_RATE", "0.3"], ["FAIL_SEED", "1"]])).faults.description,
@@ -298,6 +304,7 @@ Deno.test("readConfig() applies defaults and rejects malformed settings with a C
     ["FAIL_RATE", "2", `FAIL_RATE must be a fraction from 0 to 1`],
     ["POOL_MAX", "0", `POOL_MAX must be a whole number from 1 to 1000`],
     ["ACQUIRE_TIMEOUT_MS", "1.5", `ACQUIRE_TIMEOUT_MS must be a whole number`],
+    ["CAPTURE_ACQUIRE_SITES", "often", `CAPTURE_ACQUIRE_SITES must be always, adaptive or never`],
   ];
   for (const [variable, value, message] of cases) {
     const error = assertThrows(() => readConfig(new Map([[variable, value]])), ConfigError, message);

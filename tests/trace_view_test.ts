@@ -66,17 +66,21 @@ Deno.test("viewTrace() lays spans out parent first with depths, offsets and even
   assertEquals(summary.status, "error", "a trace with an error span is an error trace");
   assertEquals(summary.spanCount, 3);
 
-  const html = waterfallHtml(view, { link: "http://localhost:16686/trace/x" });
+  const hints = {
+    leakAttribute: "leaklab.leak",
+    eventKinds: { connection_leaked: "leak", query_error: "error" },
+  } as const;
+  const html = waterfallHtml(view, { ...hints, link: "http://localhost:16686/trace/x" });
   assertStringIncludes(html, "connection_leaked");
   assertStringIncludes(html, 'href="http://localhost:16686/trace/x"');
   assertEquals(
-    waterfallText(view),
+    waterfallText(view, hints),
     [
-      `├─ POST /api/bad (${view[0].durationMs.toFixed(2)} ms)`,
-      `  ├─ bad_query_with_leak (${view[1].durationMs.toFixed(2)} ms)`,
-      `     └ event connection_leaked`,
-      `    ├─ database.query (${view[2].durationMs.toFixed(2)} ms, ERROR: boom)`,
-      `       └ event query_error`,
+      `POST /api/bad (${view[0].durationMs.toFixed(2)} ms)`,
+      `└─ bad_query_with_leak (${view[1].durationMs.toFixed(2)} ms)  ⚑ LEAK`,
+      `   │  ⚑ connection_leaked leaked_connections=1`,
+      `   └─ database.query (${view[2].durationMs.toFixed(2)} ms)  ✖ boom`,
+      `         ⚑ query_error exception.message=boom`,
     ].join("\n"),
   );
 });

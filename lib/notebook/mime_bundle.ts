@@ -11,7 +11,8 @@ import { escapeHtml } from "../util/escape_html.ts";
 export type MimeBundle = { "text/plain": string } & Record<string, string | object>;
 
 /**
- * A clickable link as a bundle.
+ * A clickable link as a bundle; with `{ exported: false }` (no Jaeger was
+ * found) the URL is shown as text, marked as not exported, never as a link.
  *
  * @example
  * ```ts
@@ -20,7 +21,15 @@ export type MimeBundle = { "text/plain": string } & Record<string, string | obje
  * // "Leaking traces: http://localhost:16686/search?service=leak-lab"
  * ```
  */
-export function linkBundle(url: string, text: string): MimeBundle {
+export function linkBundle(url: string, text: string, options: { exported?: boolean } = {}): MimeBundle {
+  if (options.exported === false) {
+    // The link would open an empty Jaeger (or none): show it as text, and say why.
+    const note = "not exported: no Jaeger was found when telemetry started";
+    return {
+      "text/plain": `${text}: ${url} (${note})`,
+      "text/html": `${escapeHtml(text)}: <code>${escapeHtml(url)}</code> <em>(${escapeHtml(note)})</em>`,
+    };
+  }
   return {
     "text/plain": `${text}: ${url}`,
     "text/html": `<a href="${escapeHtml(url)}" target="_blank">${escapeHtml(text)}</a> <code>${escapeHtml(url)}</code>`,

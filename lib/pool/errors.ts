@@ -12,7 +12,7 @@ export class PoolExhaustedError extends Error {
    * @param poolName the pool's name
    * @param waitedMs how long the caller waited
    * @param stats the pool's counters when the wait ended
-   * @param holders the oldest leases still out, oldest first
+   * @param holders who holds the connections: every leaked lease first, then the oldest others (capped)
    */
   constructor(
     readonly poolName: string,
@@ -22,13 +22,17 @@ export class PoolExhaustedError extends Error {
     options?: ErrorOptions,
   ) {
     const { total, active, idle, waiting, leaked } = stats;
-    const held = holders.map((h) =>
-      `#${h.leaseId} (pid ${h.pid}) for ${(h.ageMs / 1000).toFixed(1)}s from ${h.site}${h.leaked ? " (leaked)" : ""}`
-    );
+    const held = holders.map((h) => {
+      const where = h.siteCaptured
+        ? `from ${h.site}`
+        : `${h.scope ? `in scope "${h.scope}", ` : ""}trace ${h.traceId}, site not captured`;
+      return `#${h.leaseId} (pid ${h.pid}) for ${(h.ageMs / 1000).toFixed(1)}s ${where}${h.leaked ? " (leaked)" : ""}`;
+    });
+    const more = active > holders.length ? `; and ${active - holders.length} more` : "";
     super(
       `Connection pool exhausted: pool "${poolName}" had no connection available after waiting ` +
         `${Math.round(waitedMs)}ms (total=${total}, active=${active}, idle=${idle}, waiting=${waiting}, ` +
-        `leaked=${leaked}). Oldest holders: ${held.join("; ") || "none"}. ` +
+        `leaked=${leaked}). Holders, leaked first: ${held.join("; ") || "none"}${more}. ` +
         `Return every connection on every path: release it in a finally block or use \`await using\`.`,
       options,
     );

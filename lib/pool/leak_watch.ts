@@ -1,6 +1,7 @@
 /**
  * Threshold leak detection, like HikariCP's `leakDetectionThreshold`: a lease
- * held longer than the threshold is reported once.
+ * held longer than the threshold is reported once, unless its scope already
+ * reported it as leaked.
  *
  * One timer serves every lease: it is armed for the oldest lease and re-armed
  * after each sweep, so an acquire costs one comparison, not a timer.

@@ -18,6 +18,7 @@ import { hrTime } from "@opentelemetry/core";
 import { sqlstate } from "../database.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
 import { LeaseReleasedError } from "./errors.ts";
+import { LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
 import type { Holder, LeakReport } from "./types.ts";
 
 /** Where a lease is in its life. Only "active" leases hold a connection. */
@@ -26,8 +27,12 @@ export type LeaseState = "active" | "released" | "reclaimed" | "lost";
 /** What a lease needs from its pool: kept narrow so a lease cannot touch pool state. */
 export interface LeaseHost {
   readonly tracer: Tracer;
+  /** The pool's name, for reports about this lease. */
+  readonly poolName: string;
   /** `db.*` and `server.*` attributes shared by every query span. */
   readonly queryAttributes: Attributes;
+  /** Why a lease without a captured site has none, for its reports. */
+  readonly notCaptured: string;
   /** Takes the connection back. */
   giveBack(lease: Lease, client: pg.PoolClient): void;
 }
@@ -37,16 +42,16 @@ export interface LeakScope {
   readonly name: string;
   readonly span: Span;
   readonly leases: Set<Lease>;
+  /** Set when the scope's function has returned or thrown. */
+  ended: boolean;
 }
-
-const NOT_CAPTURED = "(acquire site not captured: captureAcquireSites is off)";
 
 export class Lease implements AsyncDisposable, Disposable {
   /** Where the lease is in its life. */
   state: LeaseState = "active";
   /** Detected as leaked (scope ended, or held past the threshold) and not returned since. */
   leaked = false;
-  /** Already reported by the threshold watch. */
+  /** Already reported as leaked (by its scope or by the threshold watch): never reported twice. */
   reported = false;
   /** Why the connection was lost, when `state` is "lost". */
   lossReason?: string;
@@ -61,7 +66,8 @@ export class Lease implements AsyncDisposable, Disposable {
    * @param client the pg connection it holds
    * @param acquiredAt `performance.now()` when it was handed out
    * @param span the `get_connection` span that handed it out
-   * @param captured an Error made in `acquire()` (its stack is read only when reported), if sites are captured
+   * @param captured an Error made in `acquire()` (its stack is read only when reported), if its site was captured
+   * @param scopeName the `pool.scope()` it was acquired in, if any
    */
   constructor(
     readonly id: number,
@@ -69,6 +75,7 @@ export class Lease implements AsyncDisposable, Disposable {
     readonly acquiredAt: number,
     readonly span: SpanContext,
     captured: Error | undefined,
+    readonly scopeName: string | undefined,
     host: LeaseHost,
   ) {
     this.#client = client;
@@ -86,19 +93,35 @@ export class Lease implements AsyncDisposable, Disposable {
     return performance.now() - this.acquiredAt;
   }
 
-  /** `file:line:column` of the `acquire()` call. */
-  get site(): string {
-    return this.#captured ? acquireSite(this.#captured) : NOT_CAPTURED;
+  /** Whether `acquire()` captured where it was called. */
+  get siteCaptured(): boolean {
+    return this.#captured !== undefined;
   }
 
-  /** The acquiring code's stack. */
+  /** `file:line:column` of the `acquire()` call, or why it was not captured. */
+  get site(): string {
+    return this.#captured ? acquireSite(this.#captured) : `(acquire site not captured: ${this.#host.notCaptured})`;
+  }
+
+  /** The acquiring code's stack, or where else to look when the site was not captured. */
   get stack(): string {
-    return this.#captured ? acquireStack(this.#captured) : NOT_CAPTURED;
+    if (this.#captured) return acquireStack(this.#captured);
+    const scope = this.scopeName ? `in scope "${this.scopeName}", ` : "";
+    return `    ${scope}trace ${this.span.traceId} (its acquire site was not captured: ${this.#host.notCaptured})`;
   }
 
   /** This lease as named in an exhaustion error. */
   holder(): Holder {
-    return { leaseId: this.id, pid: this.pid, ageMs: this.ageMs, site: this.site, leaked: this.leaked };
+    return {
+      leaseId: this.id,
+      pid: this.pid,
+      ageMs: this.ageMs,
+      site: this.site,
+      siteCaptured: this.siteCaptured,
+      ...(this.scopeName ? { scope: this.scopeName } : {}),
+      traceId: this.span.traceId,
+      leaked: this.leaked,
+    };
   }
 
   /** This lease as listed by `pool.leaks()`. */
@@ -110,18 +133,27 @@ export class Lease implements AsyncDisposable, Disposable {
       acquiredAt: new Date(performance.timeOrigin + this.acquiredAt).toISOString(),
       traceId: this.span.traceId,
       spanId: this.span.spanId,
+      ...(this.scopeName ? { scope: this.scopeName } : {}),
       site: this.site,
       stack: this.stack,
     };
   }
 
-  /** Attributes of a `connection_leaked` event about this lease. */
+  /**
+   * Attributes of a `connection_leaked` event about this lease. The event's
+   * own name is repeated as its `event` attribute: Jaeger's tag search looks
+   * at event attributes, never at event names.
+   */
   leakAttributes(): Attributes {
     return {
+      event: POOL_EVENTS.leaked,
+      [LEAK_ATTRIBUTE]: true,
+      "db.client.connection.pool.name": this.#host.poolName,
       "lease.id": this.id,
       "lease.pid": this.pid,
       "lease.age_ms": Math.round(this.ageMs),
       "lease.acquire_site": this.site,
+      ...(this.scopeName ? { "leaklab.scope": this.scopeName } : {}),
       "code.stacktrace": this.stack,
     };
   }
@@ -135,7 +167,7 @@ export class Lease implements AsyncDisposable, Disposable {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     if (this.state !== "active") throw this.#unusable("query()");
-    const span = this.#host.tracer.startSpan("database.query", {
+    const span = this.#host.tracer.startSpan(POOL_SPANS.query, {
       kind: SpanKind.CLIENT,
       startTime: hrTime(performance.now()),
     });
@@ -159,12 +191,12 @@ export class Lease implements AsyncDisposable, Disposable {
   release(): void {
     if (this.state === "active") return this.#host.giveBack(this, this.#client);
     if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
-    const span = this.#host.tracer.startSpan("return_connection");
+    const span = this.#host.tracer.startSpan(POOL_SPANS.release);
     const error = new LeaseReleasedError(
       `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
         `Release each connection exactly once, in one finally block or with \`await using\`.`,
     );
-    span.addEvent("connection_double_release", { "lease.id": this.id });
+    span.addEvent(POOL_EVENTS.doubleRelease, { "lease.id": this.id });
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     span.end();
     throw error;
@@ -200,6 +232,6 @@ function recordQueryError(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   if (code) span.setAttribute("db.response.status_code", code);
   span.setAttribute("error.type", type);
-  span.addEvent("query_error", { "exception.type": type, "exception.message": message });
+  span.addEvent(POOL_EVENTS.queryError, { "exception.type": type, "exception.message": message });
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }

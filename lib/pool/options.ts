@@ -8,6 +8,20 @@ import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opent
 import { parsePostgresUrl } from "../database.ts";
 import { redactUrl } from "../util/redact.ts";
 
+/**
+ * When `acquire()` records where it was called (one `new Error()`, whose
+ * stack is formatted only if reported):
+ * - `"always"`: every acquire; each leak report and exhaustion error names
+ *   the `file:line` of every holder.
+ * - `"adaptive"`: only while the pool shows trouble: it has leaked
+ *   connections, or leaked one or ran dry in the last 10 minutes. A busy but
+ *   healthy pool pays nothing. A leak from a healthy pool (its first one,
+ *   typically) is reported with its scope and trace id instead of its
+ *   `file:line`; every later one has its site.
+ * - `"never"`: no acquire site; reports name the scope and trace.
+ */
+export type AcquireSitePolicy = "always" | "adaptive" | "never";
+
 /** Options for {@linkcode TracedPool}. */
 export interface TracedPoolOptions {
   /** `postgres://user:password@host:port/database`; the password never reaches a span or log. */
@@ -24,10 +38,17 @@ export interface TracedPoolOptions {
   idleTimeoutMs?: number;
   /**
    * Record where each lease is acquired, for leak reports and exhaustion
-   * errors. It costs one `new Error()` per acquire (2–3 µs under Deno 2.9; the
-   * stack is formatted only when reported). @default true
+   * errors: see {@linkcode AcquireSitePolicy}; `true` means `"always"`,
+   * `false` `"never"`. A capture costs several µs per acquire inside a busy
+   * request (the async stack is walked), the largest single cost of the
+   * pool's tracing, hence the adaptive default. @default "adaptive"
    */
-  captureAcquireSites?: boolean;
+  captureAcquireSites?: AcquireSitePolicy | boolean;
+  /**
+   * Most holders an exhaustion error names (every leaked one first, then the
+   * oldest others); the message counts the rest. @default 10
+   */
+  maxReportedHolders?: number;
   /** Stats samples kept by `history()`. @default 1000 */
   historySize?: number;
   /** @default trace.getTracer("leak-lab.pool") */
@@ -39,7 +60,9 @@ export interface TracedPoolOptions {
 }
 
 /** Every option with its default applied, and the parsed URL. */
-export interface ResolvedPoolOptions extends Required<Omit<TracedPoolOptions, "connectionString">> {
+export interface ResolvedPoolOptions
+  extends Required<Omit<TracedPoolOptions, "connectionString" | "captureAcquireSites">> {
+  captureAcquireSites: AcquireSitePolicy;
   /** Identifies the pool on every span and metric. */
   poolAttributes: Attributes;
   /** `db.*` and `server.*` attributes for query spans (never the password). */
@@ -74,7 +97,8 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
     leakThresholdMs: integer("leakThresholdMs", options.leakThresholdMs ?? 30_000, 0),
     idleTimeoutMs: integer("idleTimeoutMs", options.idleTimeoutMs ?? 10_000, 0),
     historySize: integer("historySize", options.historySize ?? 1_000, 1),
-    captureAcquireSites: options.captureAcquireSites ?? true,
+    maxReportedHolders: integer("maxReportedHolders", options.maxReportedHolders ?? 10, 1),
+    captureAcquireSites: sitePolicy(options.captureAcquireSites),
     tracer: options.tracer ?? trace.getTracer("leak-lab.pool"),
     meter: options.meter ?? metrics.getMeter("leak-lab.pool"),
     log: options.log ?? ((message: string) => console.warn(message)),
@@ -86,6 +110,17 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
       "server.port": Number(url.port || 5432),
     },
   };
+}
+
+function sitePolicy(value: AcquireSitePolicy | boolean | undefined): AcquireSitePolicy {
+  if (value === undefined) return "adaptive";
+  if (value === true) return "always";
+  if (value === false) return "never";
+  if (value === "always" || value === "adaptive" || value === "never") return value;
+  throw new RangeError(
+    `Cannot create TracedPool as 'captureAcquireSites' must be "always", "adaptive", "never" or a boolean: ` +
+      `current value is ${JSON.stringify(value)}`,
+  );
 }
 
 function integer(option: string, value: number, min: 0 | 1): number {

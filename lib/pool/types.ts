@@ -29,13 +29,19 @@ export interface Holder {
   /** Backend process id, to find it in `pg_stat_activity`. */
   pid: number;
   ageMs: number;
-  /** `file:line:column` of the `acquire()` call. */
+  /** `file:line:column` of the `acquire()` call, or why it was not captured. */
   site: string;
+  /** Whether `site` is a captured `file:line:column`. */
+  siteCaptured: boolean;
+  /** The `pool.scope()` it was acquired in, if any. */
+  scope?: string;
+  /** The trace that acquired it. */
+  traceId: string;
   leaked: boolean;
 }
 
 /** What changed when a {@linkcode PoolSample} was taken. */
-export type PoolChange = "acquire" | "release" | "leak" | "reclaim" | "lost" | "timeout";
+export type PoolChange = "wait" | "acquire" | "release" | "leak" | "reclaim" | "lost" | "timeout";
 
 /** The pool's counters right after one lease changed state. */
 export interface PoolSample extends PoolStats {
@@ -54,6 +60,8 @@ export interface LeakReport {
   /** The trace and `get_connection` span that handed it out. */
   traceId: string;
   spanId: string;
+  /** The `pool.scope()` it was acquired in, if any. */
+  scope?: string;
   /** `file:line:column` of the `acquire()` call, and its whole stack. */
   site: string;
   stack: string;

@@ -20,8 +20,9 @@
 import type { Span } from "@opentelemetry/api";
 import { DatabaseConnectionError } from "../database.ts";
 import type { FaultSchedule } from "../demo/fault_schedule.ts";
-import { ALERT_THRESHOLDS, PoolEndedError, PoolExhaustedError } from "../pool.ts";
-import { type RecentSpans, summarizeTraces, viewTrace, waterfallHtml } from "../telemetry.ts";
+import { ALERT_THRESHOLDS, LEAK_SEARCH_TAGS, POOL_TRACE_HINTS, PoolEndedError, PoolExhaustedError } from "../pool.ts";
+import { jaegerSearchUrl, type RecentSpans, summarizeTraces, viewTrace, waterfallHtml } from "../telemetry.ts";
+import { ALERT_RULE_DEFAULTS, durationMs, poolAlertRules } from "./alert_rules.ts";
 import type { DemoHandlers, DemoPool } from "./demo_pool.ts";
 import { HttpError, json, readOptionalJsonObject } from "./http_json.ts";
 import type { Route } from "./router.ts";
@@ -42,6 +43,9 @@ export interface ServiceAbout {
   exportingTo: string | undefined;
   /** Jaeger UI base URL the trace links point at. */
   jaegerUi: string;
+  /** `service.name` and `service.instance.id` of this process, as on its spans and metrics. @default unknown */
+  serviceName?: string;
+  serviceInstanceId?: string;
 }
 
 /** What the endpoints work with. */
@@ -115,7 +119,22 @@ function info(deps: ApiDeps) {
     pool: { name: pool.name, max: pool.stats().max, acquireTimeoutMs: pool.acquireTimeoutMs },
     faults: faults.description,
     alerts: ALERT_THRESHOLDS,
+    prometheus: prometheusInfo(about),
     jaeger: { exporting: about.exportingTo !== undefined, endpoint: about.exportingTo ?? null, ui: about.jaegerUi },
+  };
+}
+
+/** What the page's alert panel needs: the rules of prometheus/alerts.yml and the leak search. */
+function prometheusInfo(about: ServiceAbout) {
+  return {
+    metrics: "/metrics",
+    rules: poolAlertRules().map(({ alert, labels }) => ({ alert, severity: labels.severity })),
+    for: ALERT_RULE_DEFAULTS.for,
+    window: ALERT_RULE_DEFAULTS.window,
+    windowMs: durationMs(ALERT_RULE_DEFAULTS.window),
+    service: about.serviceName ?? null,
+    instance: about.serviceInstanceId ?? null,
+    leakSearch: about.serviceName ? jaegerSearchUrl(about.serviceName, LEAK_SEARCH_TAGS, about.jaegerUi) : null,
   };
 }
 
@@ -159,7 +178,11 @@ function showTrace(deps: ApiDeps, url: URL, id: string): Response {
   if (format === "html") {
     const root = spans[0];
     return new Response(
-      waterfallHtml(spans, { title: `${root.name} (${root.durationMs.toFixed(1)} ms)`, link: traceUrl }),
+      waterfallHtml(spans, {
+        ...POOL_TRACE_HINTS,
+        title: `${root.name} (${root.durationMs.toFixed(1)} ms)`,
+        link: deps.about.exportingTo ? traceUrl : undefined,
+      }),
       {
         headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
       },

@@ -12,6 +12,7 @@ import { apiRoutes, type RequestContext, type ServiceAbout } from "./api.ts";
 import type { DemoHandlers, DemoPool } from "./demo_pool.ts";
 import { errorResponse, HttpError } from "./http_json.ts";
 import { inServerSpan } from "./http_span.ts";
+import { METRICS_PATH, metricsResponse, metricsRoutes, type ScrapeMetrics } from "./metrics_route.ts";
 import { pageRoutes } from "./page_files.ts";
 import { Router } from "./router.ts";
 
@@ -30,6 +31,8 @@ export interface AppDeps {
   about?: Partial<ServiceAbout>;
   /** Access log, one line per state-changing or failed request. @default no log */
   log?: (line: string) => void;
+  /** Serves `GET /metrics` (Prometheus text format): setupTelemetry's `prometheusMetrics`. @default no /metrics */
+  metrics?: ScrapeMetrics;
 }
 
 /** A `Deno.serve` handler. */
@@ -63,12 +66,16 @@ export function createApp(deps: AppDeps): App {
       },
     }),
     ...pageRoutes<RequestContext>(),
+    ...(deps.metrics ? metricsRoutes<RequestContext>(deps.metrics) : []),
   ]);
   const log = deps.log;
+  const metrics = deps.metrics;
 
   return async (request, info) => {
     const started = performance.now();
     const url = new URL(request.url);
+    // Scrapes are not traced: a span per scrape, forever, would crowd out the requests worth reading.
+    if (metrics && url.pathname === METRICS_PATH && request.method === "GET") return await metricsResponse(metrics);
     const match = router.match(request.method, url.pathname);
     const route = match.kind === "found" ? match.route.path : undefined;
     const response = await inServerSpan(deps.pool, request, url, route, async (span) => {

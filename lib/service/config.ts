@@ -10,6 +10,7 @@
  * | `POOL_MAX`                    | `5`                     | connections in the pool                        |
  * | `ACQUIRE_TIMEOUT_MS`          | `2000`                  | how long a request waits for a connection      |
  * | `LEAK_THRESHOLD_MS`           | `30000`                 | report a connection held longer (0 = off)      |
+ * | `CAPTURE_ACQUIRE_SITES`       | `always`                | `always`, `adaptive` or `never` (see pool.ts)  |
  * | `FAIL_EVERY`                  | `2`                     | every Nth query fails (1 = all, 0 = none)      |
  * | `FAIL_RATE`                   | unset                   | fail this fraction (0–1) instead, seeded       |
  * | `FAIL_SEED`                   | `42`                    | seed for `FAIL_RATE`                           |
@@ -23,7 +24,8 @@
  * @module
  */
 import { FaultSchedule } from "../demo/fault_schedule.ts";
-import { type Env, envInteger, envString } from "../util/env.ts";
+import type { AcquireSitePolicy } from "../pool.ts";
+import { ConfigError, type Env, envInteger, envString } from "../util/env.ts";
 
 export { ConfigError, type Env } from "../util/env.ts";
 
@@ -44,6 +46,8 @@ export interface ServiceConfig {
     acquireTimeoutMs: number;
     /** @default 30000 */
     leakThresholdMs: number;
+    /** A demo names every holder's line; production pools default to "adaptive". @default "always" */
+    captureAcquireSites: AcquireSitePolicy;
   };
   /** @default every 2nd query fails */
   faults: FaultSchedule;
@@ -80,7 +84,17 @@ export function readConfig(env: Env = Deno.env): ServiceConfig {
         max: 86_400_000,
         hint: "0 turns leak reports off",
       }),
+      captureAcquireSites: sitePolicy(envString(env, "CAPTURE_ACQUIRE_SITES") ?? "always"),
     },
     faults: FaultSchedule.fromEnv(env),
   };
+}
+
+function sitePolicy(value: string): AcquireSitePolicy {
+  if (value === "always" || value === "adaptive" || value === "never") return value;
+  throw new ConfigError(
+    "CAPTURE_ACQUIRE_SITES",
+    `CAPTURE_ACQUIRE_SITES must be always, adaptive or never: current value is "${value}". ` +
+      `Fix it or unset it to use always.`,
+  );
 }

@@ -75,8 +75,15 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       handlers: tracedHandlers(pool, config.faults),
       faults: config.faults,
       spans: telemetry.spans,
-      about: { database: database.displayUrl, databaseSource: database.source, exportingTo: telemetry.exportingTo },
+      about: {
+        database: database.displayUrl,
+        databaseSource: database.source,
+        exportingTo: telemetry.exportingTo,
+        serviceName: telemetry.serviceName,
+        serviceInstanceId: telemetry.serviceInstanceId,
+      },
       log,
+      metrics: () => telemetry.prometheusMetrics(),
     });
     const server = listen(config, app);
     cleanups.push(() => server.shutdown());
@@ -129,6 +136,7 @@ function banner(url: string, database: Database, telemetry: Telemetry, config: S
     `  database  ${database.displayUrl} (${database.source})`,
     `  traces    ${traces}`,
     `  faults    ${config.faults.description}; pool max ${max}, acquire timeout ${acquireTimeoutMs} ms`,
+    `  metrics   ${url}metrics (Prometheus text format; service.instance.id ${telemetry.serviceInstanceId})`,
     `Press Ctrl+C to stop.`,
   ].join("\n");
 }

@@ -22,7 +22,8 @@ export function traceUrl(traceId: string, base = jaegerUiUrl()): string {
 }
 
 /**
- * The Jaeger UI search link for traces of `service` whose spans carry `tags`.
+ * The Jaeger UI search link for traces of `service` whose spans carry `tags`,
+ * e.g. `LEAK_SEARCH_TAGS` from `lib/pool.ts` for the traces that leaked.
  *
  * @example
  * ```ts
@@ -35,28 +36,6 @@ export function jaegerSearchUrl(service: string, tags: Record<string, string> = 
   const query = new URLSearchParams({ service });
   if (Object.keys(tags).length > 0) query.set("tags", JSON.stringify(tags));
   return `${base.replace(/\/+$/, "")}/search?${query}`;
-}
-
-/**
- * The tag that marks a span which leaked a connection: set on the span of the
- * `pool.scope()` (the request, the notebook cell) that a lease outlived, and
- * on `connection_leak_detected`. A Jaeger search for it finds exactly the
- * leaking requests.
- */
-export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze({ "leaklab.leak": "true" });
-
-/**
- * The Jaeger UI search for the traces of `service` that leaked a connection.
- *
- * @example
- * ```ts
- * import { leakSearchUrl } from "./jaeger_links.ts";
- * leakSearchUrl("leak-lab", "http://localhost:16686");
- * // "http://localhost:16686/search?service=leak-lab&tags=%7B%22leaklab.leak%22%3A%22true%22%7D"
- * ```
- */
-export function leakSearchUrl(service: string, base = jaegerUiUrl()): string {
-  return jaegerSearchUrl(service, LEAK_SEARCH_TAGS, base);
 }
 
 /** The Jaeger UI base URL: JAEGER_UI_URL, else http://localhost:16686. */

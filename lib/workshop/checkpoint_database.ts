@@ -153,7 +153,8 @@ export function uniquePoolName(prefix: string): string {
 
 /**
  * A TracedPool on the checkpoint database with a unique name, a short
- * acquire timeout (checkpoints exhaust pools on purpose) and its warnings
+ * acquire timeout (checkpoints exhaust pools on purpose), every acquire site
+ * captured (a checkpoint names the line that leaked) and its warnings
  * dropped; `options` override any of that.
  *
  * @example
@@ -167,6 +168,7 @@ export function checkpointPool(prefix: string, options: Partial<TracedPoolOption
     connectionString: checkpointDatabaseUrl(),
     name: uniquePoolName(prefix),
     acquireTimeoutMs: 300,
+    captureAcquireSites: "always",
     log: () => {},
     ...options,
   });

@@ -1,6 +1,7 @@
 // The demo page: buttons that call the service, live pool gauges, a plotly
-// timeline and a request log whose rows open the request's trace. Plain
-// browser JavaScript served as is: no build step.
+// timeline, the alerts Prometheus would fire now, and a request log whose rows
+// open the request's trace. Plain browser JavaScript served as is: no build step.
+import { evaluateAlerts, parseScrape, poolReading } from "./alerts.js";
 
 const state = { info: undefined, busy: false, requests: 0, counts: { ok: 0, failed: 0, rejected: 0 }, lastError: "" };
 const $ = (selector) => document.querySelector(selector);
@@ -81,6 +82,68 @@ function showBanner(stats) {
     banner.className = "";
     banner.textContent = "";
   }
+}
+
+// Scrapes of GET /metrics (the series Prometheus reads), oldest first, for the windowed alerts.
+const scrapes = [];
+
+async function refreshAlerts() {
+  const { prometheus, alerts: thresholds, pool } = state.info;
+  const response = await fetch(prometheus.metrics);
+  if (!response.ok) return;
+  const reading = poolReading(parseScrape(await response.text()), pool.name, thresholds.acquireWaitSeconds);
+  const at = Date.now();
+  scrapes.push({ at, reading });
+  while (scrapes.length > 1 && scrapes[1].at < at - prometheus.windowMs) scrapes.shift();
+  showAlerts(evaluateAlerts(prometheus.rules, thresholds, scrapes, prometheus.windowMs));
+}
+
+function showAlerts(results) {
+  const body = $("#alerts tbody");
+  body.replaceChildren();
+  for (const { alert, severity, firing, detail } of results) {
+    const row = document.createElement("tr");
+    row.className = firing ? `firing ${severity}` : "ok";
+    row.dataset.alert = alert;
+    const badge = document.createElement("span");
+    badge.className = `severity ${severity}`;
+    badge.textContent = severity;
+    const cells = [badge, alert, firing ? "FIRING" : "ok", detail];
+    for (const value of cells) {
+      const cell = document.createElement("td");
+      cell.append(value);
+      row.append(cell);
+    }
+    body.append(row);
+  }
+  const firing = results.filter((r) => r.firing);
+  $("#alerts-summary").textContent = firing.length === 0
+    ? "none would fire now"
+    : `${firing.length} would fire now: ${firing.map((r) => r.alert).join(", ")}`;
+  const leakSearch = $("#alerts-leak-search");
+  const leaking = firing.some((r) => /Leaked|HeldTooLong/.test(r.alert));
+  leakSearch.hidden = !(leaking && state.info.prometheus.leakSearch);
+  if (!leakSearch.hidden) {
+    const link = document.createElement("a");
+    link.href = state.info.prometheus.leakSearch;
+    link.target = "_blank";
+    link.textContent = "the leaking requests in Jaeger";
+    leakSearch.replaceChildren("Every alert's description links to the trace search for leaks: ", link, ".");
+  }
+}
+
+function showAlertsHint(info) {
+  const { for: holdFor, window } = info.prometheus;
+  const link = document.createElement("a");
+  link.href = info.prometheus.metrics;
+  link.target = "_blank";
+  link.textContent = "GET /metrics";
+  $("#alerts-hint").replaceChildren(
+    "The rules of prometheus/alerts.yml, applied to this page's reads of ",
+    link,
+    ` (what Prometheus scrapes) at the same thresholds. Prometheus fires one once its condition has held for ` +
+      `${holdFor}; rates and timeouts look at the last ${window}.`,
+  );
 }
 
 const timeline = { x: [0], active: [0], available: [0], leaked: [0], resets: [] };
@@ -199,6 +262,7 @@ async function hit(endpoint) {
   showPool(pool);
   plot(pool, state.requests);
   showCounts();
+  await refreshAlerts();
 }
 
 async function busy(work) {
@@ -222,6 +286,7 @@ async function reset() {
   timeline.resets.push(state.requests + 0.5);
   showPool(body.pool);
   plot(body.pool, state.requests + 0.5);
+  await refreshAlerts();
   const banner = $("#banner");
   banner.className = "healthy";
   banner.textContent = `Pool reset: ${body.reclaimed} leaked connection(s) reclaimed; failure schedule restarted.`;
@@ -242,6 +307,7 @@ setInterval(async () => {
   if (state.busy || document.hidden) return;
   const { status, body } = await call("GET", "/api/pool").catch(() => ({ status: 0 }));
   if (status === 200) showPool(body);
+  await refreshAlerts().catch(() => {});
 }, 5000);
 
 state.info = (await call("GET", "/api/info")).body;
@@ -252,6 +318,8 @@ timeline.available[0] = initial.available;
 timeline.leaked[0] = initial.leaked;
 showPool(initial);
 showCounts();
+showAlertsHint(state.info);
+await refreshAlerts();
 // plotly.js is a deferred classic script: it has run before this module does.
 drawTimeline();
 document.body.dataset.ready = "true";

@@ -1,0 +1,131 @@
+/**
+ * One variant of the pool benchmark in its own process, driven by
+ * `bench/pool_bench.ts` over stdin/stdout: a line `{"concurrency":16,"ops":4000}`
+ * runs that many `acquire → SELECT 1 → release` operations and answers
+ * `{"ms":…,"cpuMs":…,"spans":…}`.
+ *
+ * Every import that loads `pg` is dynamic, so the peer variant can register
+ * `@opentelemetry/instrumentation-pg` before `pg` is first loaded (a static
+ * import is never patched).
+ *
+ * Usage: deno run -A bench/pool_worker.ts <variant>   (DATABASE_URL must be set)
+ */
+import process from "node:process";
+import { createNoopMeter, ProxyTracerProvider } from "@opentelemetry/api";
+
+/** The variants, as `bench/pool_bench.ts` names them. */
+export const VARIANTS = ["raw", "peer", "traced", "scoped", "off", "bare"] as const;
+export type Variant = typeof VARIANTS[number];
+
+const MAX = 5;
+const ACQUIRE_TIMEOUT_MS = 2_000;
+
+type Op = () => Promise<void>;
+
+async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: () => number }> {
+  const noSpans = () => 0;
+  if (variant === "raw" || variant === "peer") {
+    let spans = noSpans;
+    if (variant === "peer") {
+      const { setupTelemetry } = await import("../lib/telemetry.ts");
+      const { registerInstrumentations } = await import("@opentelemetry/instrumentation");
+      const { PgInstrumentation } = await import("@opentelemetry/instrumentation-pg");
+      const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+      registerInstrumentations({ instrumentations: [new PgInstrumentation()] });
+      spans = () => {
+        const now = telemetry.spans.spans().length;
+        telemetry.spans.clear();
+        return now;
+      };
+    }
+    const pg = (await import("pg")).default;
+    const pool = new pg.Pool({ connectionString: url, max: MAX, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS });
+    return {
+      op: async () => {
+        const client = await pool.connect();
+        try {
+          await client.query("SELECT 1");
+        } finally {
+          client.release();
+        }
+      },
+      spans,
+    };
+  }
+  const { TracedPool } = await import("../lib/pool.ts");
+  const traced = variant === "traced" || variant === "scoped";
+  let spans = noSpans;
+  if (traced) {
+    const { setupTelemetry } = await import("../lib/telemetry.ts");
+    const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+    spans = () => {
+      const now = telemetry.spans.spans().length;
+      telemetry.spans.clear();
+      return now;
+    };
+  }
+  const pool = new TracedPool({
+    connectionString: url,
+    name: `bench-${variant}`,
+    max: MAX,
+    acquireTimeoutMs: ACQUIRE_TIMEOUT_MS,
+    log: () => {},
+    ...(traced ? {} : { tracer: new ProxyTracerProvider().getTracer("off"), meter: createNoopMeter() }),
+    ...(variant === "bare" ? { captureAcquireSites: false } : {}),
+  });
+  // The same shape as the raw op (try/finally), so the difference is the pool's own work.
+  const lease = async () => {
+    const conn = await pool.acquire();
+    try {
+      await conn.query("SELECT 1");
+    } finally {
+      conn.release();
+    }
+  };
+  return { op: variant === "scoped" ? () => pool.scope("request", lease) : lease, spans };
+}
+
+/** The non-empty lines of a byte stream. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    yield* parts.filter((part) => part.trim() !== "");
+  }
+}
+
+/** `ops` operations split over `concurrency` workers, each running its share back to back. */
+async function run(op: Op, concurrency: number, ops: number): Promise<void> {
+  const share = Math.ceil(ops / concurrency);
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let i = 0; i < share; i++) await op();
+  }));
+}
+
+if (import.meta.main) {
+  const variant = Deno.args[0] as Variant;
+  if (!VARIANTS.includes(variant)) {
+    console.error(`Unknown variant "${variant}": expected one of ${VARIANTS.join(", ")}`);
+    Deno.exit(2);
+  }
+  const url = Deno.env.get("DATABASE_URL");
+  if (!url) {
+    console.error("DATABASE_URL is not set: run the benchmark with `deno task bench`.");
+    Deno.exit(2);
+  }
+  const { op, spans } = await setUp(variant, url);
+  console.log(JSON.stringify({ ready: variant }));
+  for await (const line of lines(Deno.stdin.readable)) {
+    const { concurrency, ops } = JSON.parse(line) as { concurrency: number; ops: number };
+    spans(); // count from an empty span store: only this run's spans
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await run(op, concurrency, ops);
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    console.log(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, spans: spans() }));
+  }
+  Deno.exit(0);
+}

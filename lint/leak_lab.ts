@@ -1,0 +1,92 @@
+/**
+ * Leak Lab's lint plugin. Its one rule, `leak-lab/release-on-every-path`,
+ * rejects a pooled connection that some path never gives back.
+ *
+ * A connection taken with `await <expr>.acquire()` (TracedPool) or
+ * `await <expr>.connect()` (pg), either with no arguments, must be declared
+ * with `await using` (or `using`), or be released in the `finally` of a `try`
+ * that starts right after the acquire. Anything else is reported with the path
+ * that leaks and the fix; for TracedPool leases the fix `const conn = …` →
+ * `await using conn = …` is offered where it is safe.
+ *
+ * ```json
+ * { "lint": { "plugins": ["./lint/leak_lab.ts"] } }
+ * ```
+ *
+ * @module
+ */
+import { lineOf, type Node } from "./ast.ts";
+import { acquireMethod, analyseAcquire, type Finding } from "./lease_paths.ts";
+import type { LeakContext } from "./messages.ts";
+
+export { LEAK_SHAPES, type LeakShape, shapeOf } from "./messages.ts";
+
+/** The rule's id as `deno lint` prints it. */
+export const RULE_ID = "leak-lab/release-on-every-path";
+
+const MAX_CULPRIT = 60;
+
+/** One line of source for a message: the first line, `;` dropped, shortened with `…`. */
+function snippet(text: string, node: Node | undefined): string {
+  if (!node) return "";
+  const line = text.slice(node.range[0], node.range[1]).split("\n")[0].trim().replace(/;$/, "");
+  return line.length > MAX_CULPRIT ? `${line.slice(0, MAX_CULPRIT - 1)}…` : line;
+}
+
+function contextOf(text: string, finding: Finding): LeakContext {
+  const call = (finding.at.type === "AwaitExpression" ? finding.at.argument : finding.at) as Node;
+  const acquire = finding.at.type === "AwaitExpression" ? snippet(text, call) : "pool.acquire()";
+  return {
+    name: finding.name,
+    acquire,
+    culprit: snippet(text, finding.culprit),
+    line: finding.culprit ? lineOf(text, finding.culprit.range[0]) : 0,
+    release: snippet(text, finding.release),
+    releaseLine: finding.release ? lineOf(text, finding.release.range[0]) : 0,
+    disposable: finding.method === "acquire",
+  };
+}
+
+const releaseOnEveryPath: Deno.lint.Rule = {
+  create(ctx) {
+    const findings: Finding[] = [];
+    return {
+      AwaitExpression(node) {
+        const method = acquireMethod(node.argument);
+        if (!method) return;
+        const finding = analyseAcquire(node, method);
+        if (finding) findings.push(finding);
+      },
+      "Program:exit"() {
+        const text = ctx.sourceCode.text;
+        for (const finding of findings) {
+          const c = contextOf(text, finding);
+          const declaration = finding.usingFix as (Node & { type: "VariableDeclaration" }) | undefined;
+          const unawaited = finding.shape.id === "unawaited-return";
+          ctx.report({
+            node: finding.at,
+            message: finding.shape.message(c),
+            hint: finding.shape.hint(c),
+            fix: unawaited
+              ? (fixer) => fixer.insertTextBefore(finding.at, "await ")
+              : declaration
+              ? (fixer) =>
+                fixer.replaceTextRange(
+                  [declaration.range[0], declaration.range[0] + declaration.kind.length],
+                  "await using",
+                )
+              : undefined,
+          });
+        }
+      },
+    };
+  },
+};
+
+/** The plugin: `deno.json` → `"lint": { "plugins": ["./lint/leak_lab.ts"] }`. */
+const plugin: Deno.lint.Plugin = {
+  name: "leak-lab",
+  rules: { "release-on-every-path": releaseOnEveryPath },
+};
+
+export default plugin;
