@@ -99,7 +99,11 @@ async function startProcessServer(): Promise<CheckpointDatabase> {
   child.unref(); // never keep this test file alive: the server watches the process, not the file
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  const timer = setTimeout(() => reader.cancel(), START_TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, START_TIMEOUT_MS);
   try {
     while (!text.includes("\n")) {
       const { value, done } = await reader.read();
@@ -115,8 +119,9 @@ async function startProcessServer(): Promise<CheckpointDatabase> {
     announced = JSON.parse(text.split("\n")[0]);
   } catch {
     throw new Error(
-      `The checkpoints' embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s. Run \`deno task ` +
-        "setup\` if its binaries are missing, or set DATABASE_URL to a server you can write to.",
+      `The checkpoints' embedded PostgreSQL ${
+        timedOut ? `did not start within ${START_TIMEOUT_MS / 1000} s` : "stopped before it said it was ready"
+      }. Run \`deno install\` if its binaries are missing, or set DATABASE_URL to a server you can write to.`,
     );
   }
   if ("error" in announced) throw new Error(announced.error);
