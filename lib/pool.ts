@@ -41,7 +41,9 @@ import {
   type Attributes,
   context,
   createContextKey,
+  INVALID_SPAN_CONTEXT,
   type Span,
+  type SpanKind,
   SpanStatusCode,
   trace,
   type Tracer,
@@ -75,6 +77,9 @@ export {
 } from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
 
+/** What `#startSpan` hands out while nothing is recorded: one object, never ended, never exported. */
+const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
 const SCOPE = createContextKey("leak-lab.pool.scope");
 /** How long, after a leak or an exhaustion, the "adaptive" policy keeps capturing acquire sites. */
@@ -106,8 +111,9 @@ export class TracedPool {
   #leaked = 0;
   #nextId = 0;
   #capturingUntil = 0;
-  /** Whether the last span was recorded: spans get explicit times only then (tracing off pays nothing). */
+  /** Whether the last span was recorded; while not, the shared non-recording span stands in (see #startSpan). */
   #recording = true;
+  #sinceProbe = 0;
   #ended: Promise<void> | undefined;
 
   /** @throws {RangeError} naming the first bad option and its value */
@@ -142,7 +148,7 @@ export class TracedPool {
     this.#poolAttributes = resolved.poolAttributes;
     this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, this.#log);
     this.#host = {
-      tracer: this.#tracer,
+      startSpan: (name, now, kind) => this.#startSpan(name, now, kind),
       poolName: this.name,
       queryAttributes: resolved.queryAttributes,
       notCaptured: this.captureAcquireSites === "never"
@@ -220,7 +226,8 @@ export class TracedPool {
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
-    const span = this.#tracer.startSpan(name, options, parent);
+    const span = this.#tracingOff() ? NOT_RECORDING : this.#tracer.startSpan(name, options, parent);
+    if (span !== NOT_RECORDING) this.#recording = span.isRecording();
     const scope: LeakScope = { name, span, leases: new Set(), ended: false };
     try {
       return await context.with(trace.setSpan(parent, span).setValue(SCOPE, scope), fn, undefined, span);
@@ -314,11 +321,23 @@ export class TracedPool {
     }
   }
 
-  /** Starts a span at `now`; the clock conversion is skipped while spans are not recorded (tracing off). */
-  #startSpan(name: string, now: number): Span {
-    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: hrTime(now) } : undefined);
+  /**
+   * Starts a span at `now`. While the tracer records nothing (tracing off),
+   * one shared non-recording span stands in and the tracer is asked again
+   * only every 64th time, so a pool without an OpenTelemetry SDK pays
+   * nothing for its spans, and starts tracing within 64 spans of one being
+   * installed.
+   */
+  #startSpan(name: string, now: number, kind?: SpanKind): Span {
+    if (this.#tracingOff()) return NOT_RECORDING;
+    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: hrTime(now), kind } : { kind });
     this.#recording = span.isRecording();
     return span;
+  }
+
+  /** True while spans are not recorded, except on every 64th call, which asks the tracer again. */
+  #tracingOff(): boolean {
+    return !this.#recording && (++this.#sinceProbe & 63) !== 0;
   }
 
   /**

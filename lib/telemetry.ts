@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
+import { type Context, type Meter, metrics, propagation, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
@@ -19,12 +19,11 @@ import {
 } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import {
-  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
-  ParentBasedSampler,
   type Sampler,
   SamplingDecision,
+  type SamplingResult,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { type MetricPoint, OnDemandMetricReader } from "./telemetry/metric_reader.ts";
@@ -172,24 +171,26 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   return current;
 }
 
-/** Records a span without sampling it: kept in memory, never exported. */
-const RECORD_ONLY: Sampler = {
-  shouldSample: () => ({ decision: SamplingDecision.RECORD }),
-  toString: () => "RecordOnlySampler",
-};
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const RECORDED_ONLY: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD });
 
 /**
  * Every span is recorded, so the in-memory traces (notebooks, the demo page,
  * leak reports) never miss a leak; export follows the caller's choice. A
  * request whose `traceparent` says "not sampled" (flags `00`) is still
  * recorded and shown locally, but the batch processor, which exports only
- * sampled spans, leaves it out of Jaeger.
+ * sampled spans, leaves it out of Jaeger. (ParentBasedSampler with an
+ * always-on root and record-only for unsampled parents, answering with shared
+ * results: it runs for every span of every lease.)
  */
-const KEEP_LOCALLY = new ParentBasedSampler({
-  root: new AlwaysOnSampler(),
-  remoteParentNotSampled: RECORD_ONLY,
-  localParentNotSampled: RECORD_ONLY,
-});
+const KEEP_LOCALLY: Sampler = {
+  shouldSample(parent: Context): SamplingResult {
+    const parentSpan = trace.getSpanContext(parent);
+    if (!parentSpan || !trace.isSpanContextValid(parentSpan)) return SAMPLED;
+    return (parentSpan.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? SAMPLED : RECORDED_ONLY;
+  },
+  toString: () => "KeepLocallySampler",
+};
 
 /** The Telemetry set up by {@linkcode setupTelemetry}, if any. */
 export function currentTelemetry(): Telemetry | undefined {

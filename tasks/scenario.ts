@@ -9,8 +9,8 @@
 import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
 import { runProgression } from "../lib/demo/request_series.ts";
-import { TracedPool } from "../lib/pool.ts";
-import { setupTelemetry, traceUrl } from "../lib/telemetry.ts";
+import { LEAK_SEARCH_TAGS, POOL_TRACE_HINTS, TracedPool } from "../lib/pool.ts";
+import { jaegerSearchUrl, setupTelemetry, traceUrl, viewTrace, waterfallText } from "../lib/telemetry.ts";
 import { ConfigError, envInteger } from "../lib/util/env.ts";
 import { openDatabaseOrExit } from "./open_database_or_exit.ts";
 
@@ -41,14 +41,14 @@ const pool = new TracedPool({
 });
 const handler = handlerName === "bad" ? badQueryWithLeak : goodQueryNoLeak;
 
+const exported = telemetry.exportingTo !== undefined;
 console.log(`Database: ${db.displayUrl} (${db.source})`);
-console.log(
-  `Traces:   ${telemetry.exportingTo ? `exported to ${telemetry.exportingTo}` : "in memory only (no Jaeger found)"}`,
-);
+console.log(`Traces:   ${exported ? `exported to ${telemetry.exportingTo}` : "in memory only (no Jaeger found)"}`);
 console.log(`Faults:   ${faults.description}; pool max ${pool.max}; handler ${handler.name}\n`);
-console.log("request  active  available  leaked  outcome          trace");
+// Without Jaeger a link would open nothing: the trace id is shown instead, and the leaking traces are drawn below.
+console.log(`request  active  available  leaked  outcome          ${exported ? "trace (Jaeger)" : "trace id"}`);
 try {
-  await runProgression({
+  const rows = await runProgression({
     pool,
     requests,
     handler: () => handler(pool, faults),
@@ -57,7 +57,7 @@ try {
       console.log(
         `${String(row.request).padStart(7)}  ${String(row.active).padStart(6)}  ${String(row.available).padStart(9)}  ${
           String(row.leaked).padStart(6)
-        }  ${`${mark} ${row.outcome}`.padEnd(15)}  ${traceUrl(row.traceId)}`,
+        }  ${`${mark} ${row.outcome}`.padEnd(15)}  ${exported ? traceUrl(row.traceId) : row.traceId}`,
       );
     },
   });
@@ -66,7 +66,19 @@ try {
     console.log(
       `\n${leaks.length} connection(s) leaked, acquired at: ${[...new Set(leaks.map((l) => l.site))].join(", ")}`,
     );
+    const leakingTraces = new Set(leaks.map((leak) => leak.traceId));
+    const request = (traceId: string) => rows.find((row) => row.traceId === traceId)?.request;
+    console.log(`\nThe trace of each leaking request (no return_connection after its failed query):`);
+    for (const traceId of leakingTraces) {
+      console.log(`\nrequest ${request(traceId)}, trace ${traceId}`);
+      console.log(waterfallText(viewTrace(telemetry.spans.trace(traceId)), POOL_TRACE_HINTS));
+    }
   }
+  console.log(
+    exported
+      ? `\nSearch Jaeger for every leaking request: ${jaegerSearchUrl(telemetry.serviceName, LEAK_SEARCH_TAGS)}`
+      : "\nTo see these traces in Jaeger's UI: `docker compose up -d jaeger`, then run this again.",
+  );
 } finally {
   await pool.end();
   await telemetry.shutdown();

@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertMatch, assertNotMatch } from "@std/assert";
 import { basename } from "node:path";
-import { PLOTLY_MIME, type PlotlyFigure } from "../lib/notebook/plots.ts";
+import { PLOTLY_MIME, type PlotlyFigure } from "../lib/notebook.ts";
+import { LEAK_SEARCH_TAGS } from "../lib/pool.ts";
 import { JUPYTER_INSTALL, jupyterStatus, listNotebooks, runNotebooks } from "../tasks/notebooks.ts";
 import { requirement } from "./support/requirement.ts";
 
@@ -304,7 +305,8 @@ Deno.test({
       const [, query] = /\/search\?(\S+)/.exec(link) ?? [];
       const params = new URLSearchParams(query);
       assertEquals(params.get("service"), "leak-lab-notebooks");
-      assertEquals(JSON.parse(params.get("tags")!), { event: "connection_leaked" });
+      assertEquals(JSON.parse(params.get("tags")!), LEAK_SEARCH_TAGS, "the tag the pool puts on leaking spans");
+      assertMatch(link, /this notebook's spans: 3 bad_query_with_leak spans tagged leaklab\.leak=true, in 1 trace /);
       const backends = outputText(cellWith(notebook, "pg_stat_activity"));
       assertEquals(backends.match(/^⚠ leaked\s+\d+\s+idle\s+\d+\s+SET LOCAL statement_timeout/gm)?.length, 3, backends);
     });
@@ -341,6 +343,8 @@ Deno.test({
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
       assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
       assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);
+      const timeline = figures(notebook).find((figure) => figure.data.some((series) => series.name === "waiting"))!;
+      assertGreaterOrEqual(Math.max(...ys(timeline, "waiting")), 1, "the timeline shows requests waiting");
       const metrics = outputText(cellWith(notebook, "collectMetrics()).filter"));
       for (const metric of ["count", "max", "pending_requests", "timeouts", "wait_time", "use_time"]) {
         assertMatch(metrics, new RegExp(`^db\\.client\\.connection\\.${metric} `, "m"));

@@ -9,7 +9,8 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { SpanStatusCode } from "@opentelemetry/api";
+import { ProxyTracerProvider, SpanStatusCode } from "@opentelemetry/api";
+import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { LeaseReleasedError, PoolEndedError, PoolExhaustedError, TracedPool } from "../lib/pool.ts";
 import { DatabaseConnectionError } from "../lib/database.ts";
 import { adminQuery, backendsOf, checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
@@ -306,6 +307,28 @@ Deno.test("pool.history() records when a request starts waiting and when it give
   const changes = pool.history().map((s) => [s.change, s.waiting]);
   assertEquals(changes, [["acquire", 0], ["wait", 1], ["timeout", 0]]);
   held.release();
+  await pool.end();
+});
+
+Deno.test("a pool without an OpenTelemetry SDK starts tracing within 64 spans of one being installed", async () => {
+  const provider = new ProxyTracerProvider(); // no SDK behind it yet: tracing off
+  const { pool } = newPool({ tracer: provider.getTracer("late") });
+  const lease = async () => {
+    const conn = await pool.acquire();
+    try {
+      await conn.query("SELECT 1");
+    } finally {
+      conn.release();
+    }
+  };
+  for (let i = 0; i < 10; i++) await lease();
+  const { exporter } = recordingTracer();
+  const sdk = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  provider.setDelegate(sdk);
+  for (let i = 0; i < 40; i++) await lease(); // 120 spans asked for: the tracer is asked again within 64
+  const names = exporter.getFinishedSpans().map((span) => span.name);
+  assertGreater(names.length, 60, `traced again: ${names.length} spans`);
+  assertEquals(names.slice(-3), ["get_connection", "database.query", "return_connection"]);
   await pool.end();
 });
 

@@ -1,10 +1,11 @@
-import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertNotMatch, assertRejects, assertStringIncludes } from "@std/assert";
 import { sqlstate } from "../lib/database.ts";
 import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
 import { runProgression, runRequests } from "../lib/demo/request_series.ts";
-import { TracedPool } from "../lib/pool.ts";
+import { LEAK_SEARCH_TAGS, TracedPool } from "../lib/pool.ts";
 import { leaseBalance, traceOf } from "../lib/workshop/checkpoint_checks.ts";
+import { startOtlpReceiver } from "./support/otlp_receiver.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 import { recordingTracer } from "../lib/workshop/recording_tracer.ts";
 
@@ -115,21 +116,43 @@ Deno.test("runRequests() rejects a count that is not a positive integer", async 
   }
 });
 
-Deno.test("deno task scenario prints the progression with a trace link per request", async () => {
+async function scenario(env: Record<string, string>): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tasks/scenario.ts"],
-    env: { REQUESTS: "12", OTEL_EXPORTER_OTLP_ENDPOINT: "" },
+    env: { REQUESTS: "12", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
   assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout);
+}
+
+Deno.test("deno task scenario without Jaeger prints trace ids, no dead link, and draws each leaking trace", async () => {
+  const stdout = await scenario({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }); // nothing listens on localhost:4318 here
   const lines = stdout.split("\n").filter((line) => /^\s+\d+\s/.test(line));
   assertEquals(lines.length, 12);
   assertStringIncludes(lines[1], "query failed");
   assertStringIncludes(lines[10], "pool exhausted");
-  assertEquals(lines.every((line) => /\/trace\/[0-9a-f]{32}$/.test(line)), true);
+  assertEquals(lines.every((line) => / {2}[0-9a-f]{32}$/.test(line)), true, "each row ends with its trace id");
+  assertNotMatch(stdout, /https?:\/\//, "no link to a Jaeger that is not there");
   assertStringIncludes(stdout, "connection(s) leaked, acquired at: lib/demo/query_handlers.ts:");
+  assertEquals(stdout.match(/^request (2|4|6|8|10), trace [0-9a-f]{32}$/gm)?.length, 5, "one waterfall per leak");
+  assertEquals(stdout.match(/^└─ bad_query_with_leak \(\d+\.\d\d ms\) {2}⚑ LEAK$/gm)?.length, 5);
+  assertStringIncludes(stdout, "To see these traces in Jaeger's UI: `docker compose up -d jaeger`");
+});
+
+Deno.test("deno task scenario with a trace receiver links each request's trace and the leak search", async () => {
+  await using receiver = startOtlpReceiver();
+  const stdout = await scenario({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    JAEGER_UI_URL: "http://127.0.0.1:16686",
+  });
+  const lines = stdout.split("\n").filter((line) => /^\s+\d+\s/.test(line));
+  assertEquals(lines.every((line) => / {2}http:\/\/127\.0\.0\.1:16686\/trace\/[0-9a-f]{32}$/.test(line)), true);
+  const [, search] = /Search Jaeger for every leaking request: (\S+)/.exec(stdout) ?? [];
+  assertEquals(JSON.parse(new URL(search).searchParams.get("tags")!), LEAK_SEARCH_TAGS);
+  const exported = new Set(receiver.spans().map((span) => span.traceId));
+  assert(lines.every((line) => exported.has(line.slice(-32))), "every linked trace was exported");
 });
 
 Deno.test("deno task scenario rejects a bad REQUESTS value with a clear message", async () => {

@@ -13,9 +13,9 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { openDatabase } from "../lib/database.ts";
 import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
-import { TracedPool } from "../lib/pool.ts";
+import { LEAK_SEARCH_TAGS, TracedPool } from "../lib/pool.ts";
 import { redactUrl } from "../lib/util/redact.ts";
-import { setupTelemetry } from "../lib/telemetry.ts";
+import { jaegerSearchUrl, setupTelemetry } from "../lib/telemetry.ts";
 import { createApp } from "../lib/service/app.ts";
 import { ConfigError, readConfig } from "../lib/service/config.ts";
 import { tracedHandlers } from "../lib/service/demo_pool.ts";
@@ -428,6 +428,41 @@ Deno.test("main.ts stops on SIGTERM: finishes, ends the pool and exits 0", async
   assertStringIncludes(stdout, "Stopped.");
   const backends = await eventually(() => backendsOf(poolName), (rows) => rows.length === 0);
   assertEquals(backends, [], "the pool's connections were closed");
+});
+
+Deno.test("trace and leak-search links are offered only when traces reach a Jaeger", async () => {
+  const pool = new TracedPool({ connectionString: url, name: uniquePoolName("links"), log: () => {} });
+  const faults = new FaultSchedule({ failEvery: 1 });
+  const handlers = tracedHandlers(pool, faults);
+  try {
+    for (const exportingTo of [undefined, "http://127.0.0.1:4318/v1/traces"]) {
+      const app = createApp({
+        pool,
+        handlers,
+        faults,
+        spans: telemetry.spans,
+        about: { exportingTo, serviceName: "leak-lab", jaegerUi: "http://localhost:16686" },
+      });
+      const info = await (await app(new Request("http://127.0.0.1:9000/api/info"))).json();
+      const bad = await (await app(new Request("http://127.0.0.1:9000/api/bad", { method: "POST" }))).json();
+      const html = await (await app(new Request(`http://127.0.0.1:9000/api/traces/${bad.traceId}?format=html`)))
+        .text();
+      if (exportingTo) {
+        assertEquals(
+          info.prometheus.leakSearch,
+          jaegerSearchUrl("leak-lab", LEAK_SEARCH_TAGS, "http://localhost:16686"),
+        );
+        assertStringIncludes(html, `href="http://localhost:16686/trace/${bad.traceId}"`);
+      } else {
+        assertEquals(info.prometheus.leakSearch, null, "no search in a Jaeger that receives nothing");
+        assertNotMatch(html, /href=/, "the waterfall's heading links nowhere");
+      }
+      assertStringIncludes(html, "⚑ leak");
+      pool.reset();
+    }
+  } finally {
+    await pool.end();
+  }
 });
 
 Deno.test("no response body contains the database password", async () => {

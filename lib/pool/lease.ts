@@ -5,14 +5,7 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-} from "@opentelemetry/api";
+import { type Attributes, type Span, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type pg from "pg";
 import { hrTime } from "@opentelemetry/core";
 import { sqlstate } from "../database.ts";
@@ -26,7 +19,8 @@ export type LeaseState = "active" | "released" | "reclaimed" | "lost";
 
 /** What a lease needs from its pool: kept narrow so a lease cannot touch pool state. */
 export interface LeaseHost {
-  readonly tracer: Tracer;
+  /** Starts a span at `now` (a `performance.now()` reading), the pool's way: see `TracedPool`. */
+  startSpan(name: string, now: number, kind?: SpanKind): Span;
   /** The pool's name, for reports about this lease. */
   readonly poolName: string;
   /** `db.*` and `server.*` attributes shared by every query span. */
@@ -162,16 +156,22 @@ export class Lease implements AsyncDisposable, Disposable {
    * Runs one query on this connection inside a `database.query` span.
    * Use `$1`-style parameters: the text is recorded on the span as is.
    */
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
-    if (this.state !== "active") throw this.#unusable("query()");
-    const span = this.#host.tracer.startSpan(POOL_SPANS.query, {
-      kind: SpanKind.CLIENT,
-      startTime: hrTime(performance.now()),
-    });
-    if (!span.isRecording()) return this.#client.query<R>(text, params); // tracing off: no extra await
+    if (this.state !== "active") return Promise.reject(this.#unusable("query()"));
+    const span = this.#host.startSpan(POOL_SPANS.query, performance.now(), SpanKind.CLIENT);
+    // Tracing off: pg's own promise, not one more around it.
+    if (!span.isRecording()) return this.#client.query<R>(text, params);
+    return this.#tracedQuery(span, text, params);
+  }
+
+  async #tracedQuery<R extends pg.QueryResultRow>(
+    span: Span,
+    text: string,
+    params: unknown[] | undefined,
+  ): Promise<pg.QueryResult<R>> {
     span.setAttributes(this.#host.queryAttributes);
     span.setAttribute("db.query.text", text);
     try {
@@ -191,7 +191,7 @@ export class Lease implements AsyncDisposable, Disposable {
   release(): void {
     if (this.state === "active") return this.#host.giveBack(this, this.#client);
     if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
-    const span = this.#host.tracer.startSpan(POOL_SPANS.release);
+    const span = this.#host.startSpan(POOL_SPANS.release, performance.now());
     const error = new LeaseReleasedError(
       `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
         `Release each connection exactly once, in one finally block or with \`await using\`.`,

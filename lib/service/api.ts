@@ -134,7 +134,10 @@ function prometheusInfo(about: ServiceAbout) {
     windowMs: durationMs(ALERT_RULE_DEFAULTS.window),
     service: about.serviceName ?? null,
     instance: about.serviceInstanceId ?? null,
-    leakSearch: about.serviceName ? jaegerSearchUrl(about.serviceName, LEAK_SEARCH_TAGS, about.jaegerUi) : null,
+    // A search in a Jaeger that receives nothing would come back empty: no link then.
+    leakSearch: about.serviceName && about.exportingTo
+      ? jaegerSearchUrl(about.serviceName, LEAK_SEARCH_TAGS, about.jaegerUi)
+      : null,
   };
 }
 

@@ -96,9 +96,12 @@ function label(span: SpanView): string {
   return request === undefined ? span.name : `${span.name} #${request}`;
 }
 
-function attributeText(attributes: Record<string, unknown>): string {
+/** `key=value` pairs, without what the row already says: stacks, the leak tag, an `event` attribute naming the event. */
+function attributeText(attributes: Record<string, unknown>, hints: TraceHints, eventName?: string): string {
   return Object.entries(attributes)
-    .filter(([key]) => !HIDDEN_ATTRIBUTES.has(key))
+    .filter(([key, value]) =>
+      !HIDDEN_ATTRIBUTES.has(key) && key !== hints.leakAttribute && !(key === "event" && value === eventName)
+    )
     .map(([key, value]) => `${key}=${truncate(String(value), 160)}`)
     .join(" ");
 }
@@ -154,15 +157,21 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
       }">` +
       `<span style="overflow-wrap:anywhere">${escapeHtml(label(span))}${mark}${folded}</span>${bar}` +
       `<span style="text-align:right">${span.durationMs.toFixed(2)} ms</span></summary>`;
+    // Events read as one line each; the span's own attributes stay folded even in an open row.
+    const attributes = attributeText(span.attributes, options);
     const details = [
       ...span.events.map((event) =>
         `<div style="color:${eventColor(event.name, options)}">⚑ ${escapeHtml(event.name)} <span ` +
         `style="color:#6b7280">+${event.offsetMs.toFixed(2)} ms ${
-          escapeHtml(attributeText(event.attributes))
+          escapeHtml(attributeText(event.attributes, options, event.name))
         }</span></div>`
       ),
-      ...(Object.keys(span.attributes).length
-        ? [`<div style="color:#6b7280">${escapeHtml(attributeText(span.attributes))}</div>`]
+      ...(attributes
+        ? [
+          `<details style="color:#6b7280"><summary style="cursor:pointer">attributes</summary>${
+            escapeHtml(attributes)
+          }</details>`,
+        ]
         : []),
     ];
     const body = details.length
@@ -209,7 +218,7 @@ export function waterfallText(spans: readonly SpanView[], options: WaterfallOpti
     const inner = depth === 0 ? "" : `${prefix}${last ? "   " : "│  "}`;
     if (node.flagged || small) {
       for (const event of span.events) {
-        const attributes = node.flagged ? ` ${attributeText(event.attributes)}` : "";
+        const attributes = node.flagged ? ` ${attributeText(event.attributes, options, event.name)}` : "";
         lines.push(`${inner}${node.children.length && open ? "│" : " "}  ⚑ ${event.name}${attributes}`.trimEnd());
       }
     }

@@ -122,13 +122,17 @@ function showAlerts(results) {
     : `${firing.length} would fire now: ${firing.map((r) => r.alert).join(", ")}`;
   const leakSearch = $("#alerts-leak-search");
   const leaking = firing.some((r) => /Leaked|HeldTooLong/.test(r.alert));
-  leakSearch.hidden = !(leaking && state.info.prometheus.leakSearch);
-  if (!leakSearch.hidden) {
+  leakSearch.hidden = !leaking;
+  if (leaking && state.info.prometheus.leakSearch) {
     const link = document.createElement("a");
     link.href = state.info.prometheus.leakSearch;
     link.target = "_blank";
     link.textContent = "the leaking requests in Jaeger";
     leakSearch.replaceChildren("Every alert's description links to the trace search for leaks: ", link, ".");
+  } else if (leaking) {
+    // No Jaeger, no search link: say where the leaks are instead.
+    leakSearch.textContent = "The alerts link to a Jaeger search for the tag leaklab.leak=true; no Jaeger was found " +
+      "when the service started, so click the leaking requests below for their traces.";
   }
 }
 
@@ -208,16 +212,20 @@ function logRow({ label, status, outcome, ms, pool, traceId, traceUrl, error }) 
     row.children[3].append(detail);
   }
   const traceCell = document.createElement("td");
-  if (traceId) {
+  if (traceId && state.info?.jaeger.exporting) {
     const link = document.createElement("a");
     link.href = traceUrl;
     link.target = "_blank";
     link.textContent = traceId.slice(0, 12) + "…";
-    link.title = state.info?.jaeger.exporting
-      ? "Open in Jaeger"
-      : "Jaeger was not found when the service started: click the row for the in-memory waterfall";
+    link.title = "Open in Jaeger";
     link.addEventListener("click", (event) => event.stopPropagation());
     traceCell.append(link);
+  } else if (traceId) {
+    // No Jaeger, no link that opens nothing: the id, and the row opens the in-memory waterfall.
+    const id = document.createElement("code");
+    id.textContent = traceId.slice(0, 12) + "…";
+    id.title = `${traceId}: not exported (no Jaeger was found when the service started); click the row for its trace`;
+    traceCell.append(id);
   }
   row.append(traceCell);
   row.addEventListener("click", () => toggleWaterfall(row));
