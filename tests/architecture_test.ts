@@ -41,10 +41,14 @@ function importsOf(file: string): string[] {
     ? JSON.parse(Deno.readTextFileSync(join(ROOT, file))).cells.map((c: { source: string[] }) => c.source.join(""))
       .join("\n")
     : Deno.readTextFileSync(join(ROOT, file));
-  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) =>
-    m[1]
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']((?:\.{1,2}|leak-lab)\/[^"']+)["']/g)]
+    .map((m) => m[1]);
+  // deno.json maps the bare "leak-lab/" to "./lib/" (the workshop steps use it, so they resolve from any folder).
+  return specifiers.map((specifier) =>
+    specifier.startsWith("leak-lab/")
+      ? normalize(join("lib", specifier.slice("leak-lab/".length)))
+      : normalize(join(dirname(file), specifier))
   );
-  return specifiers.map((specifier) => normalize(join(dirname(file), specifier)));
 }
 
 function moduleOf(libPath: string): string {

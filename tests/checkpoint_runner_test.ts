@@ -4,21 +4,22 @@ import {
   type CheckpointRun,
   failureMessages,
   runCheckpoint,
+  verdictsOf,
 } from "../lib/workshop/checkpoint_runner.ts";
 import { REPO_ROOT } from "../lib/workshop/steps.ts";
 
 /**
- * Small checkpoints written into a temporary step-shaped folder (same depth
- * as a real step, so `../../lib/` resolves), one per way a run can end.
+ * Small checkpoints written into a temporary folder under workshop-steps/
+ * (deno.json's `leak-lab/` import map applies there), one per way a run can end.
  */
 const CHECKPOINTS: Record<string, string> = {
-  passes: `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
+  passes: `import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", database: false });
 Deno.test(step.test("one passes", () => step.expect(true, "never")));
 Deno.test(step.test("two passes", () => {}));
 `,
-  fails: `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
+  fails: `import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", database: false });
 Deno.test(step.test("one passes", () => {}));
 Deno.test(step.test("two fails", () => step.fail("Request 3 kept its connection.")));
 `,
@@ -28,8 +29,12 @@ Deno.test("never runs", () => console.log(count));
   "missing-module": `import { answer } from "./answer_that_is_not_there.ts";
 Deno.test("never runs", () => console.log(answer));
 `,
-  "leaks-a-timer": `import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", hint: new URL("./hint.md", import.meta.url) });
+  "no-database": `import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts" });
+Deno.test(step.test("needs the database", () => step.fail("never reached")));
+`,
+  "leaks-a-timer": `import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+const step: Checkpoint = checkpoint({ step: "09-fake", edit: "answer.ts", database: false });
 Deno.test(step.test("passes but leaves a timer", () => {
   setTimeout(() => {}, 1_500);
 }));
@@ -44,7 +49,6 @@ Deno.test("runCheckpoint() tells passed, failed, broken and timed-out checkpoint
   const dir = `${REPO_ROOT}/workshop-steps/.tmp-runner-test-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(dir, { recursive: true });
   try {
-    await Deno.writeTextFile(`${dir}/hint.md`, "# Hint\n\nReturn the connection.\n");
     for (const [name, source] of Object.entries(CHECKPOINTS)) {
       await Deno.writeTextFile(`${dir}/${name}_test.ts`, source);
     }
@@ -70,9 +74,17 @@ Deno.test("runCheckpoint() tells passed, failed, broken and timed-out checkpoint
     assertEquals(runs.fails.outcome, "failed", runs.fails.output);
     assertEquals(runs.fails.code, 1);
     const [message] = failureMessages(runs.fails);
-    assertStringIncludes(message, "Step 09-fake is not solved yet.\n\n  Request 3 kept its connection.");
-    assertStringIncludes(message, "Edit workshop-steps/09-fake/answer.ts\n\nHint:\n  Return the connection.");
-    assertStringIncludes(runs.fails.output, "CheckpointFailure: Step 09-fake");
+    assertStringIncludes(message, "Step 9 is not solved yet.\n\n  Request 3 kept its connection.");
+    assertStringIncludes(
+      message,
+      "Edit workshop-steps/09-fake/answer.ts\nStuck? `deno task hint 9` gives the next hint.",
+    );
+    assertStringIncludes(runs.fails.output, "CheckpointFailure: Step 9");
+
+    assertEquals(runs["no-database"].outcome, "setup", runs["no-database"].output);
+    assertEquals(runs["no-database"].verdicts.map((v) => [v.setup, v.passed]), [[true, false]]);
+    assertStringIncludes(runs["no-database"].verdicts[0].problem!, "The checkpoint could not get its PostgreSQL");
+    assertStringIncludes(runs["no-database"].verdicts[0].problem!, "127.0.0.1:1");
 
     assertEquals(runs["type-error"].outcome, "broken");
     assertEquals(runs["type-error"].verdicts, []);
@@ -92,6 +104,28 @@ Deno.test("runCheckpoint() tells passed, failed, broken and timed-out checkpoint
       runs.hangs.durationMs < 20_000,
       `killed at the timeout, not after the test's 60 s (${runs.hangs.durationMs})`,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runCheckpoint() runs several checkpoint files in one process and verdictsOf() tells them apart", async () => {
+  const dir = `${REPO_ROOT}/workshop-steps/.tmp-runner-test-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(dir, { recursive: true });
+  try {
+    const files = [`${dir}/a_test.ts`, `${dir}/b_test.ts`];
+    await Deno.writeTextFile(files[0], CHECKPOINTS.passes);
+    await Deno.writeTextFile(files[1], CHECKPOINTS.fails);
+    const run = await runCheckpoint(files, { cwd: REPO_ROOT });
+    assertEquals(run.outcome, "failed");
+    assertEquals(verdictsOf(run, files[0]).map((v) => [v.test, v.passed]), [["one passes", true], [
+      "two passes",
+      true,
+    ]]);
+    assertEquals(verdictsOf(run, files[1]).map((v) => [v.test, v.passed]), [["one passes", true], [
+      "two fails",
+      false,
+    ]]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

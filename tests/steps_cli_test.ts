@@ -1,7 +1,8 @@
 /**
  * The learner's commands (`tasks/steps.ts`: steps, check, hint, reset-step)
  * run as a learner runs them, with progress kept in a temporary file so a
- * learner's own `.leaklab/progress.json` is never touched.
+ * learner's own `.leaklab/progress.json` is never touched, and edits made in
+ * copies of the steps (LEAKLAB_STEPS_DIR), never in the real starters.
  */
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
 import type { CheckpointRun } from "../lib/workshop/checkpoint_runner.ts";
@@ -11,12 +12,25 @@ import { explainBroken, restoreStarter } from "../tasks/steps_support.ts";
 import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 import { fakeStepsRepo } from "./support/fake_steps.ts";
 
-/** Runs `deno run -A tasks/steps.ts <args>` with its own progress file. */
+/** Runs `deno run -A tasks/steps.ts <args>` with its own progress file (and steps folder, when given). */
 async function steps(progressFile: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return await stepsIn(undefined, progressFile, ...args);
+}
+
+async function stepsIn(
+  stepsDir: string | undefined,
+  progressFile: string,
+  ...args: string[]
+): Promise<{ code: number; out: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tasks/steps.ts", ...args],
     cwd: REPO_ROOT,
-    env: { LEAKLAB_PROGRESS_FILE: progressFile, DATABASE_URL: checkpointDatabaseUrl(), NO_COLOR: "1" },
+    env: {
+      LEAKLAB_PROGRESS_FILE: progressFile,
+      DATABASE_URL: checkpointDatabaseUrl(),
+      NO_COLOR: "1",
+      ...(stepsDir ? { LEAKLAB_STEPS_DIR: stepsDir } : {}),
+    },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -33,7 +47,7 @@ async function git(root: string, ...args: string[]): Promise<void> {
   if (!result.success) throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(result.stderr)}`);
 }
 
-Deno.test("deno task check runs the next step's checkpoint and prints its failure, file and hint", async () => {
+Deno.test("deno task check runs the next step's checkpoint and prints its failure, the file and the hint command", async () => {
   const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
   const progress = `${dir}/progress.json`;
   try {
@@ -41,17 +55,63 @@ Deno.test("deno task check runs the next step's checkpoint and prints its failur
     assertEquals(check.code, 1, check.out);
     assertStringIncludes(check.out, "Checking step 1: Reproduce the exhaustion");
     assertStringIncludes(check.out, "✗ findExhaustion() names the first request that found the pool exhausted");
-    assertStringIncludes(check.out, "✗ Step 01-reproduce-exhaustion is not solved yet.");
+    assertStringIncludes(check.out, "✗ Step 1 is not solved yet.");
     assertStringIncludes(check.out, "that is a query failure, not exhaustion");
     assertStringIncludes(check.out, "Edit workshop-steps/01-reproduce-exhaustion/find_exhaustion.ts");
-    assertStringIncludes(check.out, "Hint:\n  A request can fail for two reasons here");
+    assertStringIncludes(check.out, "Stuck? `deno task hint 1` shows hint 1 of 3.");
+    const [step] = await listSteps();
+    assert(!step.hints.some((hint) => check.out.includes(hint)), "a failure names the hint command, never a hint");
+    assert(!check.out.includes("What your code printed"), "the starter prints nothing");
+    assert(!check.out.includes("\x1b["), "no colour codes when the output is not a terminal");
     assertEquals(JSON.parse(await Deno.readTextFile(progress)), { version: 1, passed: {} });
 
     const unknown = await steps(progress, "check", "99");
     assertEquals(unknown.code, 2);
     assertStringIncludes(unknown.out, `There is no step "99". Name a step by its number or folder: 1 (01-`);
+    const bad = await steps(progress, "check", "1", "--verbos");
+    assertEquals(bad.code, 2);
+    assertStringIncludes(bad.out, "Unexpected arguments: check 1 --verbos");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task check shows what the learner's code printed: on a failure, and with --verbose on a pass", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
+  const stepsDir = `${REPO_ROOT}/workshop-steps/.tmp-cli-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const [real] = await listSteps();
+    const copy = `${stepsDir}/${real.id}`;
+    await Deno.mkdir(`${copy}/solution`, { recursive: true });
+    for (const file of ["README.md", "hints.md", "checkpoint_test.ts", "solution/find_exhaustion.ts"]) {
+      await Deno.copyFile(`${real.dir}/${file}`, `${copy}/${file}`);
+    }
+    const withLog = (source: string) =>
+      source.replace("await sendRequest();", 'await sendRequest();\n      console.log("request", request, "ok");');
+    const starter = await Deno.readTextFile(`${real.dir}/find_exhaustion.ts`);
+    await Deno.writeTextFile(`${copy}/find_exhaustion.ts`, withLog(starter));
+
+    const failed = await stepsIn(stepsDir, `${dir}/progress.json`, "check", "1");
+    assertEquals(failed.code, 1, failed.out);
+    const printed = failed.out.indexOf("┌ What your code printed");
+    const verdict = failed.out.indexOf("✗ Step 1 is not solved yet.");
+    assert(printed !== -1 && printed < verdict, `the learner's output comes first, set apart:\n${failed.out}`);
+    assertStringIncludes(failed.out, "│ request 1 ok\n");
+    assertStringIncludes(failed.out, "└─");
+
+    const solution = await Deno.readTextFile(`${real.dir}/solution/find_exhaustion.ts`);
+    await Deno.writeTextFile(`${copy}/find_exhaustion.ts`, withLog(solution));
+    const passed = await stepsIn(stepsDir, `${dir}/progress.json`, "check", "1");
+    assertEquals(passed.code, 0, passed.out);
+    assertStringIncludes(passed.out, "✓ Step 1 passed");
+    assert(!passed.out.includes("What your code printed"), "a pass is quiet unless --verbose");
+    const verbose = await stepsIn(stepsDir, `${dir}/progress.json`, "check", "1", "--verbose");
+    assertEquals(verbose.code, 0, verbose.out);
+    assertStringIncludes(verbose.out, "│ request 1 ok\n");
+    assertStringIncludes(verbose.out, "That was the last step", "the copy holds one step");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(stepsDir, { recursive: true }).catch(() => {});
   }
 });
 
@@ -83,14 +143,33 @@ Deno.test("deno task steps lists done / next / pending from the progress a previ
   }
 });
 
-Deno.test("deno task hint prints the step's hint, and reset-step without a step says how to use it", async () => {
+Deno.test("deno task hint gives the next hint each time and remembers it; --all gives them all", async () => {
   const dir = await Deno.makeTempDir({ prefix: "leaklab-progress-" });
+  const progress = `${dir}/progress.json`;
   try {
-    const hint = await steps(`${dir}/progress.json`, "hint", "3");
-    assertEquals(hint.code, 0);
-    assertStringIncludes(hint.out, "Hint for step 3, Fix the leak with `finally`");
-    assertStringIncludes(hint.out, "try { … } finally { conn.release(); }");
-    const reset = await steps(`${dir}/progress.json`, "reset");
+    const step = (await listSteps())[2];
+    const first = await steps(progress, "hint", "3");
+    assertEquals(first.code, 0, first.out);
+    assertStringIncludes(first.out, "Hint 1 of 3 for step 3, Fix the leak with `finally`:");
+    assertStringIncludes(first.out, step.hints[0].split("\n")[0]);
+    assert(!first.out.includes(step.hints[1].split("\n")[0]), "one hint at a time");
+    assertStringIncludes(first.out, "Run `deno task hint 3` again for hint 2 of 3.");
+    const second = await steps(progress, "hint", "3");
+    assertStringIncludes(second.out, "Hint 2 of 3");
+    assertEquals(JSON.parse(await Deno.readTextFile(progress)).hintsSeen, { [step.id]: 2 });
+    const third = await steps(progress, "hint", "3");
+    assertStringIncludes(third.out, "Hint 3 of 3");
+    assertStringIncludes(third.out, "workshop-steps/03-fix-with-finally/solution/ holds a reference solution");
+    const again = await steps(progress, "hint", "3");
+    assertStringIncludes(again.out, "Hint 3 of 3");
+    assertStringIncludes(again.out, "That was the last of 3 hints; `deno task hint 3 --all` shows them all.");
+
+    const all = await steps(`${dir}/other.json`, "hint", "1", "--all");
+    assertEquals(all.code, 0, all.out);
+    for (const n of [1, 2, 3]) assertStringIncludes(all.out, `Hint ${n} of 3 for step 1`);
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/other.json`)).hintsSeen, { "01-reproduce-exhaustion": 3 });
+
+    const reset = await steps(progress, "reset");
     assertEquals(reset.code, 2);
     assertStringIncludes(reset.out, "Name the step to reset, e.g. `deno task reset-step 3`.");
   } finally {
@@ -104,7 +183,7 @@ Deno.test("restoreStarter() puts back the committed starter and keeps the learne
     await git(root, "init", "-q");
     await git(root, "add", ".");
     await git(root, "commit", "-q", "-m", "steps");
-    const [step] = await listSteps(root);
+    const [step] = await listSteps(`${root}/workshop-steps`);
     const starter = await Deno.readTextFile(`${step.dir}/answer.ts`);
     await Deno.writeTextFile(`${step.dir}/answer.ts`, "export const answer = 41; // my try\n");
 
@@ -125,7 +204,7 @@ Deno.test("restoreStarter() puts back the committed starter and keeps the learne
 Deno.test("restoreStarter() explains that it needs a git clone, and writes nothing without one", async () => {
   const root = await fakeStepsRepo();
   try {
-    const [step] = await listSteps(root);
+    const [step] = await listSteps(`${root}/workshop-steps`);
     await Deno.writeTextFile(`${step.dir}/answer.ts`, "mine\n");
     await assertRejects(() => restoreStarter(step, "HEAD", root), Error, "is not a git clone");
     assertEquals(await Deno.readTextFile(`${step.dir}/answer.ts`), "mine\n");

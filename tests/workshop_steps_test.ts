@@ -1,109 +1,241 @@
 /**
- * Proof that the self-paced workshop works, like rustlings' `dev check`:
- * every step is complete, every starter FAILS its checkpoint for the step's
- * own reason (not a type error, a missing module or a timeout), and every
- * solution, copied over the starter, PASSES it.
+ * Proof that the self-paced workshop can be trusted, like rustlings' `dev
+ * check`: every step is complete; every starter FAILS its checkpoint with
+ * the message its README quotes; every known-wrong attempt in `wrong/` FAILS
+ * with a message that names its mistake (its `// Expect:` line); every
+ * solution, copied over the starter, PASSES; and no message any of them gets
+ * prints `undefined`, `NaN` or a doubled full stop.
  *
- * Each checkpoint runs in its own `deno test` subprocess against the run's
- * Postgres, a few at a time, each variant in a temporary copy of the step
- * folder (`workshop-steps/.tmp-*`, same depth, so `../../lib/` resolves).
+ * Everything is read from the step folders: adding a step is adding a folder.
+ * Each variant runs in a copy of its step folder, `workshop-steps/.tmp-*` /
+ * `<step-id>/` (the `leak-lab/` import map applies there), against the run's
+ * Postgres: starters and solutions one `deno test` process each, the wrong
+ * attempts of a step all in one process, a few processes at a time. The
+ * solutions run against a fresh, empty database, so they also prove that a
+ * checkpoint creates the schema it needs.
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertStringIncludes } from "@std/assert";
-import { type CheckpointRun, failureMessages, runCheckpoint } from "../lib/workshop/checkpoint_runner.ts";
-import { listSteps, readHint, REPO_ROOT, type WorkshopStep } from "../lib/workshop/steps.ts";
-import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
+import { messageDefects } from "../lib/workshop/checkpoint.ts";
+import { type CheckpointRun, failureMessages, runCheckpoint, verdictsOf } from "../lib/workshop/checkpoint_runner.ts";
+import { listSteps, readWrongAttempt, REPO_ROOT, type WorkshopStep, type WrongAttempt } from "../lib/workshop/steps.ts";
+import { adminQuery, checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
+import { sqlstate } from "../lib/database.ts";
 
-/** What each starter's checkpoint must say first: the step's own diagnosis of its deliberate bug. */
-const STARTER_FAILS_WITH: Record<string, string> = {
-  "01-reproduce-exhaustion": "that is a query failure, not exhaustion",
-  "02-find-leaks-in-traces": "A failed request is not necessarily a leaking one",
-  "03-fix-with-finally": "and its connection never came back",
-  "04-fix-with-await-using": "then replica.acquire() threw — and the primary connection was never returned",
-  "05-lease-guard": "it should have failed the test with LeakedLeaseError",
-  "06-utilisation-alerts": "with no critical alert before it",
-};
-
-/** How many checkpoints run at once: each opens a handful of connections and one Deno process. */
+/** How many checkpoint processes run at once: each opens a handful of connections and one Deno process. */
 const CONCURRENCY = 4;
+const MIN_WRONG_PER_STEP = 4;
+const MIN_WRONG_IN_ALL = 24;
+const MIN_HINTS = 3;
 
 const steps = await listSteps();
+const attempts = new Map<string, WrongAttempt[]>();
+for (const step of steps) {
+  attempts.set(
+    step.id,
+    await Promise.all(step.wrong.map((name) => readWrongAttempt(step, name))),
+  );
+}
 
-Deno.test("workshop-steps/ holds at least five complete steps, each with a marked bug and its own checkpoint", async () => {
+/** What a step's README says the untouched starter's checkpoint reports: its blockquote after "the checkpoint says:". */
+function starterQuote(readme: string): string[] {
+  const after = (readme.split(/the checkpoint says:\s*\n/)[1] ?? "").trimStart().split("\n");
+  const end = after.findIndex((line) => !line.startsWith(">"));
+  const quote = after.slice(0, end === -1 ? after.length : end).map((line) => line.replace(/^>\s?/, "")).join(" ");
+  return quote.split("…").map(squash).filter(Boolean);
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Whether every fragment appears in `text`, in order. */
+function includesInOrder(text: string, fragments: readonly string[]): boolean {
+  let from = 0;
+  for (const fragment of fragments) {
+    const at = squash(text).indexOf(fragment, from);
+    if (at === -1) return false;
+    from = at + fragment.length;
+  }
+  return true;
+}
+
+Deno.test("workshop-steps/ holds complete steps: a quoted starter failure, a marked bug, graduated hints and named wrong attempts", async () => {
   assertGreaterOrEqual(steps.length, 5);
-  assertEquals(steps.map((s) => s.number), steps.map((_, i) => i + 1), "steps are numbered 01, 02, … without gaps");
-  assertEquals(Object.keys(STARTER_FAILS_WITH).sort(), steps.map((s) => s.id), "every step has its expected failure");
+  assertEquals(new Set(steps.map((s) => s.label)).size, steps.length, "every step has its own number");
   for (const step of steps) {
     const readme = await Deno.readTextFile(`${step.dir}/README.md`);
     const checkpoint = await Deno.readTextFile(step.checkpoint);
-    assertStringIncludes(readme, `deno task check ${step.number}`, `${step.id}/README.md says how to check`);
-    assert((await readHint(step)).length > 40, `${step.id}/hint.md holds a real hint`);
-    for (const file of step.files) {
-      const starter = await Deno.readTextFile(`${step.dir}/${file}`);
-      const solution = await Deno.readTextFile(`${step.dir}/solution/${file}`);
-      assertStringIncludes(readme, `workshop-steps/${step.id}/${file}`, `${step.id}/README.md names the file to edit`);
-      assertStringIncludes(starter, `BUG (step ${step.number})`, `${step.id}/${file} marks its deliberate bug`);
-      assert(!solution.includes("BUG ("), `${step.id}/solution/${file} has no bug marker left`);
-      assert(starter !== solution, `${step.id}/${file} differs from its solution`);
-      assertStringIncludes(checkpoint, `from "./${file}"`, `${step.id}'s checkpoint imports the starter by path`);
+    assertStringIncludes(readme, `deno task check ${step.label}`, `${step.id}/README.md says how to check`);
+    assertStringIncludes(readme, `deno task hint ${step.label}`, `${step.id}/README.md says how to get a hint`);
+    assertStringIncludes(readme, `# Step ${step.label} — `, `${step.id}/README.md's heading carries its number`);
+    assert(starterQuote(readme).length > 0, `${step.id}/README.md quotes what the starter's checkpoint says`);
+    assertGreaterOrEqual(step.hints.length, MIN_HINTS, `${step.id}/hints.md has at least ${MIN_HINTS} hints`);
+    assertEquals(new Set(step.hints).size, step.hints.length, `${step.id}'s hints all differ`);
+    assert(step.hints.every((hint) => hint.length > 40), `${step.id}'s hints are real hints`);
+    assertEquals(step.files.length, 1, `${step.id} has one file to edit (each wrong attempt is a whole version of it)`);
+    const [file] = step.files;
+    const starter = await Deno.readTextFile(`${step.dir}/${file}`);
+    const solution = await Deno.readTextFile(`${step.dir}/solution/${file}`);
+    assertStringIncludes(readme, `workshop-steps/${step.id}/${file}`, `${step.id}/README.md names the file to edit`);
+    assertStringIncludes(starter, `BUG (step ${step.label})`, `${step.id}/${file} marks its deliberate bug`);
+    assert(!solution.includes("BUG ("), `${step.id}/solution/${file} has no bug marker left`);
+    assert(starter !== solution, `${step.id}/${file} differs from its solution`);
+    assertStringIncludes(checkpoint, `from "./${file}"`, `${step.id}'s checkpoint imports the starter by path`);
+
+    assertGreaterOrEqual(
+      step.wrong.length,
+      MIN_WRONG_PER_STEP,
+      `${step.id}/wrong/ holds ${MIN_WRONG_PER_STEP}+ attempts`,
+    );
+    const versions = [starter, solution];
+    for (const name of step.wrong) {
+      const source = await Deno.readTextFile(`${step.dir}/wrong/${name}`);
+      assert(!versions.includes(source), `${step.id}/wrong/${name} differs from the starter, the solution, the others`);
+      versions.push(source);
+    }
+    for (const source of versions) {
+      assert(!source.includes("../../lib/"), `${step.id}: files import lib/ as "leak-lab/…", so they resolve anywhere`);
     }
   }
+  const total = [...attempts.values()].flat().length;
+  assertGreaterOrEqual(total, MIN_WRONG_IN_ALL, `at least ${MIN_WRONG_IN_ALL} wrong attempts in all (found ${total})`);
 });
 
-Deno.test("every starter fails its checkpoint for its own reason, and every solution passes", async (t) => {
-  const databaseUrl = checkpointDatabaseUrl();
-  const started = performance.now();
-  const jobs = steps.flatMap((step) => [
-    { step, variant: "starter" as const },
-    { step, variant: "solution" as const },
-  ]);
-  const runs = await mapLimit(jobs, CONCURRENCY, ({ step, variant }) => runInCopy(step, variant, databaseUrl));
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`${runs.length} checkpoint runs, ${CONCURRENCY} at a time: ${seconds} s`);
+type Job =
+  | { step: WorkshopStep; kind: "starter" | "solution" }
+  | { step: WorkshopStep; kind: "wrong" };
 
-  for (const [i, { step, variant }] of jobs.entries()) {
-    const run = runs[i];
-    await t.step(`${step.id}: the ${variant} ${variant === "starter" ? "fails" : "passes"}`, async () => {
-      if (variant === "solution") {
-        assertEquals(run.outcome, "passed", describe(run, `${step.id} with solution/* copied over the starter`));
+/** A new, empty database on the run's server (no `sensors` table yet), dropped by `drop()`. */
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `leaklab_fresh_${crypto.randomUUID().slice(0, 8)}`;
+  const url = new URL(checkpointDatabaseUrl());
+  try {
+    await adminQuery(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    if (sqlstate(error) !== "42501" || Deno.env.get("CI") === "true") throw error;
+    console.warn(`SKIPPED (visibly): solutions run on ${url.host}'s own database: its user may not CREATE DATABASE`);
+    return { url: url.href, drop: () => Promise.resolve() };
+  }
+  url.pathname = `/${name}`;
+  return { url: url.href, drop: async () => void await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+Deno.test("every starter and wrong attempt fails its checkpoint naming its mistake, and every solution passes", async (t) => {
+  const databaseUrl = checkpointDatabaseUrl();
+  const fresh = await freshDatabase();
+  const started = performance.now();
+  // The wrong attempts run longest (several checkpoints in one process): start them first.
+  const jobs: Job[] = [
+    ...steps.map((step) => ({ step, kind: "wrong" as const })),
+    ...steps.flatMap((step) => [{ step, kind: "starter" as const }, { step, kind: "solution" as const }]),
+  ];
+  let runs: { run: CheckpointRun; files: string[] }[];
+  try {
+    runs = await mapLimit(jobs, CONCURRENCY, (job) => runJob(job, job.kind === "solution" ? fresh.url : databaseUrl));
+  } finally {
+    await fresh.drop();
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const wrongCount = [...attempts.values()].flat().length;
+  console.log(
+    `${jobs.length} checkpoint processes (${wrongCount} wrong attempts), ${CONCURRENCY} at a time: ${seconds} s`,
+  );
+
+  const messages: { where: string; message: string }[] = [];
+  for (const [i, job] of jobs.entries()) {
+    const { step } = job;
+    const { run, files } = runs[i];
+    if (job.kind === "solution") {
+      await t.step(`${step.id}: the solution passes`, async () => {
+        assertEquals(
+          run.outcome,
+          "passed",
+          describe(run, `${step.id} with solution/* copied over the starter, on a fresh empty database`),
+        );
         const tests = (await Deno.readTextFile(step.checkpoint)).match(/Deno\.test\(\s*step\.test\(/g)?.length;
         assertEquals(run.verdicts.length, tests, `every checkpoint test of ${step.id} ran and reported`);
-        return;
-      }
-      assert(
-        run.outcome !== "passed",
-        `The starter of ${step.id} passes its checkpoint. If you are doing the workshop, you solved it: ` +
-          `\`deno task reset-step ${step.number}\` restores the starter (your version is kept in .leaklab/backup/).`,
-      );
-      assertEquals(run.outcome, "failed", describe(run, `${step.id}'s starter`));
-      assert(!/\bTS\d{4}\b|Module not found|Unable to load/.test(run.output), describe(run, "compiles and loads"));
-      assert(!run.output.includes("Leaks detected"), describe(run, "cleans up after itself even when it fails"));
-      const [first] = failureMessages(run);
-      assertStringIncludes(first, STARTER_FAILS_WITH[step.id]);
-      assertStringIncludes(first, `Edit workshop-steps/${step.id}/${step.files[0]}`);
-      assertStringIncludes(first, (await readHint(step)).split("\n")[0]);
-      assertStringIncludes(run.output, "CheckpointFailure: Step");
-    });
+      });
+    } else if (job.kind === "starter") {
+      await t.step(`${step.id}: the starter fails with the message its README quotes`, async () => {
+        assert(
+          run.outcome !== "passed",
+          `The starter of ${step.id} passes its checkpoint. If you are doing the workshop, you solved it: ` +
+            `\`deno task reset-step ${step.label}\` restores the starter (your version is kept in .leaklab/backup/).`,
+        );
+        assertEquals(run.outcome, "failed", describe(run, `${step.id}'s starter`));
+        assertClean(run, `${step.id}'s starter`);
+        const [first] = failureMessages(run);
+        const quote = starterQuote(await Deno.readTextFile(`${step.dir}/README.md`));
+        assert(
+          includesInOrder(first, quote),
+          `${step.id}/README.md quotes the starter's failure as\n  ${
+            quote.join(" … ")
+          }\nbut the checkpoint says\n${first}`,
+        );
+        assertStringIncludes(first, `Edit workshop-steps/${step.id}/${step.files[0]}`);
+        assertStringIncludes(first, `Stuck? \`deno task hint ${step.label}\``);
+        assert(!step.hints.some((hint) => first.includes(hint)), "a failure gives the hint command, never a hint");
+        messages.push(...failureMessages(run).map((message) => ({ where: `${step.id} starter`, message })));
+      });
+    } else {
+      await t.step(`${step.id}: each of the ${step.wrong.length} wrong attempts fails, naming its mistake`, () => {
+        assert(!["timeout", "broken", "setup"].includes(run.outcome), describe(run, `${step.id}'s wrong attempts`));
+        assertClean(run, `${step.id}'s wrong attempts`);
+        for (const [j, attempt] of (attempts.get(step.id) ?? []).entries()) {
+          const verdicts = verdictsOf(run, files[j]);
+          const label = `${step.id}/wrong/${attempt.name} (${attempt.mistake})`;
+          assert(verdicts.length > 0, `${label}: its checkpoint never reported\n${run.output.slice(-3000)}`);
+          const [first] = failureMessages({ verdicts });
+          assert(first !== undefined, `${label} PASSES its checkpoint: the checkpoint misses this mistake`);
+          assert(
+            squash(first).includes(squash(attempt.expect)),
+            `${label} fails, but the message does not say "${attempt.expect}":\n${first}`,
+          );
+          messages.push(...failureMessages({ verdicts }).map((message) => ({ where: label, message })));
+        }
+      });
+    }
   }
+
+  await t.step("no failure message prints undefined, NaN or a doubled full stop", () => {
+    const defects = messages.flatMap(({ where, message }) =>
+      messageDefects(message).map((defect) => `${where}: ${defect}:\n${message}`)
+    );
+    assertEquals(defects, []);
+    assertGreaterOrEqual(messages.length, steps.length + MIN_WRONG_IN_ALL);
+  });
 });
 
+/** No type errors, no missing modules, and the checkpoint cleaned up after itself even though it failed. */
+function assertClean(run: CheckpointRun, what: string): void {
+  assert(!/\bTS\d{4}\b|Module not found|Unable to load/.test(run.output), describe(run, `${what} compile and load`));
+  assert(!run.output.includes("Leaks detected"), describe(run, `${what} clean up after themselves`));
+}
+
 /**
- * Runs a step's checkpoint in a temporary copy of its folder beside it, with
- * the solution copied over the starter for the "solution" variant.
+ * Runs a job's checkpoint(s), each in a copy of the step folder under
+ * `workshop-steps/.tmp-<id>/<step-id>/` with the variant over the starter.
  */
-async function runInCopy(
-  step: WorkshopStep,
-  variant: "starter" | "solution",
-  databaseUrl: string,
-): Promise<CheckpointRun> {
-  const copy = `${REPO_ROOT}/workshop-steps/.tmp-${step.id}-${variant}-${crypto.randomUUID().slice(0, 8)}`;
+async function runJob(job: Job, databaseUrl: string): Promise<{ run: CheckpointRun; files: string[] }> {
+  const { step } = job;
+  const variants = job.kind === "wrong"
+    ? step.wrong.map((name) => `${step.dir}/wrong/${name}`)
+    : [job.kind === "solution" ? `${step.dir}/solution/${step.files[0]}` : undefined];
+  const roots: string[] = [];
   try {
-    await copyFolder(step.dir, copy);
-    if (variant === "solution") {
-      for (const file of step.files) await Deno.copyFile(`${step.dir}/solution/${file}`, `${copy}/${file}`);
+    const files: string[] = [];
+    for (const variant of variants) {
+      const root = `${REPO_ROOT}/workshop-steps/.tmp-${crypto.randomUUID().slice(0, 8)}`;
+      roots.push(root);
+      const copy = `${root}/${step.id}`;
+      await copyFolder(step.dir, copy);
+      if (variant) await Deno.copyFile(variant, `${copy}/${step.files[0]}`);
+      files.push(`${copy}/checkpoint_test.ts`);
     }
-    return await runCheckpoint(`${copy}/checkpoint_test.ts`, { databaseUrl, cwd: REPO_ROOT, timeoutMs: 90_000 });
+    const timeoutMs = 60_000 + 30_000 * files.length;
+    return { run: await runCheckpoint(files, { databaseUrl, cwd: REPO_ROOT, timeoutMs }), files };
   } finally {
-    await Deno.remove(copy, { recursive: true }).catch(() => {});
+    for (const root of roots) await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 }
 

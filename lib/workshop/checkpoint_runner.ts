@@ -1,13 +1,15 @@
 /**
  * Runs one step's checkpoint with `deno test` in a subprocess and classifies
- * the result: passed, failed (a checkpoint said what is wrong), broken (it
- * never got to a verdict: a type error, a missing module, a crash) or timeout.
+ * the result: passed, failed (a checkpoint said what is wrong), setup (it
+ * could not judge the learner's code: no database), broken (it never got to a
+ * verdict: a type error, a missing module, a crash) or timeout.
  *
  * The verdicts are read from the JSON-lines report each checkpoint test
  * appends (see `lib/workshop/checkpoint.ts`), not parsed out of the test output.
  *
  * @module
  */
+import { pathToFileURL } from "node:url";
 import { type CheckpointVerdict, REPORT_ENV } from "./checkpoint.ts";
 
 // deno-lint-ignore no-control-regex
@@ -15,7 +17,7 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** How one checkpoint run ended. */
 export interface CheckpointRun {
-  outcome: "passed" | "failed" | "broken" | "timeout";
+  outcome: "passed" | "failed" | "setup" | "broken" | "timeout";
   /** One per checkpoint test that ran to its end, in order. */
   verdicts: CheckpointVerdict[];
   /** `deno test`'s stdout then stderr, without colours. */
@@ -27,17 +29,23 @@ export interface CheckpointRun {
 
 /** Options for {@linkcode runCheckpoint}. */
 export interface RunCheckpointOptions {
-  /** The Postgres the checkpoint uses. @default none (required) */
-  databaseUrl: string;
+  /** The Postgres the checkpoint uses. @default the inherited DATABASE_URL, else the checkpoint starts its own */
+  databaseUrl?: string;
   /** Working directory: the repository root, so deno.json's imports apply. @default Deno.cwd() */
   cwd?: string;
   /** Kills the run after this long. @default 120000 */
   timeoutMs?: number;
+  /** Kills the run when aborted (the run then ends as "broken"). @default none */
+  signal?: AbortSignal;
+  /** More environment for `deno test` (an empty DATABASE_URL unsets it). @default none */
+  env?: Record<string, string>;
 }
 
 /**
- * Runs `deno test -A --sanitize-ops --sanitize-resources <checkpointFile>`
- * and reports how it ended.
+ * Runs `deno test -A --sanitize-ops --sanitize-resources <checkpointFile>…`
+ * and reports how it ended. Several files (copies of one step with different
+ * attempts) run in one process, one after another: tell their verdicts apart
+ * with {@linkcode verdictsOf}.
  * @throws {RangeError} when `timeoutMs` is not a positive integer
  *
  * @example
@@ -46,7 +54,10 @@ export interface RunCheckpointOptions {
  * if (run.outcome === "failed") console.log(run.verdicts.find((v) => !v.passed)?.message);
  * ```
  */
-export async function runCheckpoint(checkpointFile: string, options: RunCheckpointOptions): Promise<CheckpointRun> {
+export async function runCheckpoint(
+  checkpointFiles: string | readonly string[],
+  options: RunCheckpointOptions = {},
+): Promise<CheckpointRun> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(
@@ -55,14 +66,34 @@ export async function runCheckpoint(checkpointFile: string, options: RunCheckpoi
   }
   const report = await Deno.makeTempFile({ prefix: "leaklab-checkpoint-", suffix: ".jsonl" });
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const stop = () => controller.abort();
+  options.signal?.addEventListener("abort", stop);
+  if (options.signal?.aborted) controller.abort();
   const started = performance.now();
   try {
     const result = await new Deno.Command(Deno.execPath(), {
       // A workshop about leaks checks for its own: sanitizers are opt-in since Deno 2.
-      args: ["test", "-A", "--no-prompt", "--sanitize-ops", "--sanitize-resources", "--trace-leaks", checkpointFile],
+      args: [
+        "test",
+        "-A",
+        "--no-prompt",
+        "--sanitize-ops",
+        "--sanitize-resources",
+        "--trace-leaks",
+        ...[checkpointFiles].flat(),
+      ],
       cwd: options.cwd,
-      env: { DATABASE_URL: options.databaseUrl, NO_COLOR: "1", [REPORT_ENV]: report },
+      env: {
+        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+        ...options.env,
+        NO_COLOR: "1",
+        [REPORT_ENV]: report,
+      },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -73,17 +104,25 @@ export async function runCheckpoint(checkpointFile: string, options: RunCheckpoi
     // NO_COLOR does not reach every line (deno's type-check hints), so strip what is left.
     const output = `${decoder.decode(result.stdout)}${decoder.decode(result.stderr)}`.replace(ANSI, "");
     const verdicts = parseVerdicts(await Deno.readTextFile(report));
-    if (controller.signal.aborted) return { outcome: "timeout", verdicts, output, code: undefined, durationMs };
+    if (timedOut) return { outcome: "timeout", verdicts, output, code: undefined, durationMs };
+    if (controller.signal.aborted) return { outcome: "broken", verdicts, output, code: undefined, durationMs };
     return { outcome: classify(result.code, verdicts), verdicts, output, code: result.code, durationMs };
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", stop);
     await Deno.remove(report).catch(() => {});
   }
 }
 
 /** The failure messages of a run, first failing test first. */
-export function failureMessages(run: CheckpointRun): string[] {
+export function failureMessages(run: Pick<CheckpointRun, "verdicts">): string[] {
   return run.verdicts.filter((v) => !v.passed).map((v) => v.message ?? v.problem ?? "(no message)");
+}
+
+/** The verdicts of one checkpoint file of a run of several. */
+export function verdictsOf(run: CheckpointRun, checkpointFile: string): CheckpointVerdict[] {
+  const module = pathToFileURL(checkpointFile).href;
+  return run.verdicts.filter((verdict) => verdict.module === module);
 }
 
 /**
@@ -92,13 +131,17 @@ export function failureMessages(run: CheckpointRun): string[] {
  * Rust backtrace noise.
  */
 export function brokenExcerpt(output: string, maxLines = 40): string {
-  const lines = output.split("\n").filter((line) => !/^(Stack backtrace:|\s+\d+: <unknown>)/.test(line));
+  // Without the Rust backtrace, and without deno's advice to skip type-checking: a learner should fix the type error.
+  const noise =
+    /^(Stack backtrace:|\s+\d+: <unknown>|\s*info: The program failed type-checking|\s*hint: Re-run with --no-check)/;
+  const lines = output.split("\n").filter((line) => !noise.test(line));
   const start = lines.findIndex((line) => /^(error|TS\d+|\[ERROR\]|ERRORS)/.test(line.trim()));
   const from = start === -1 ? Math.max(0, lines.length - maxLines) : start;
   return lines.slice(from, from + maxLines).join("\n").trim();
 }
 
 function classify(code: number, verdicts: CheckpointVerdict[]): CheckpointRun["outcome"] {
+  if (verdicts.some((v) => v.setup)) return "setup";
   if (verdicts.some((v) => !v.passed)) return "failed";
   if (code === 0 && verdicts.length > 0) return "passed";
   return "broken"; // no verdict at all, or every test passed yet deno test failed (e.g. a sanitizer)

@@ -4,6 +4,8 @@
  *
  * A step is done when its checkpoint passed and its files are unchanged
  * since: editing a solved step makes it pending again until it is re-checked.
+ * It also remembers how many of each step's hints the learner has seen, so
+ * `deno task hint` gives the next one each time.
  *
  * @module
  */
@@ -14,6 +16,8 @@ export interface Progress {
   version: 1;
   /** Passed steps: when, and the SHA-256 of each edited file at that moment. */
   passed: Record<string, { at: string; files: Record<string, string> }>;
+  /** How many hints of each step the learner has been shown (absent: none). */
+  hintsSeen?: Record<string, number>;
 }
 
 /** Where a step stands for the learner. */
@@ -53,6 +57,10 @@ export async function loadProgress(file = PROGRESS_FILE): Promise<Progress> {
   try {
     const parsed = JSON.parse(text);
     if (parsed?.version !== 1 || typeof parsed.passed !== "object" || parsed.passed === null) throw new Error();
+    const seen = parsed.hintsSeen ?? {};
+    if (typeof seen !== "object" || Object.values(seen).some((n) => !Number.isInteger(n) || (n as number) < 0)) {
+      throw new Error();
+    }
     return parsed as Progress;
   } catch {
     throw new Error(
@@ -76,6 +84,17 @@ export async function markPassed(progress: Progress, step: WorkshopStep, at = ne
     ...progress,
     passed: { ...progress.passed, [step.id]: { at: at.toISOString(), files: await fingerprint(step) } },
   };
+}
+
+/** How many of `step`'s hints the learner has seen. */
+export function hintsSeen(progress: Progress, step: WorkshopStep): number {
+  return Math.min(progress.hintsSeen?.[step.id] ?? 0, step.hints.length);
+}
+
+/** Records that the learner has now seen `count` of `step`'s hints (never fewer than before). */
+export function markHintsSeen(progress: Progress, step: WorkshopStep, count: number): Progress {
+  const seen = Math.max(hintsSeen(progress, step), Math.min(count, step.hints.length));
+  return { ...progress, hintsSeen: { ...progress.hintsSeen, [step.id]: seen } };
 }
 
 /** Forgets that `step` passed. */

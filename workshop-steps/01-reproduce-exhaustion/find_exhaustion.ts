@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { PoolExhaustedError } from "../../lib/pool.ts";
+import type { PoolExhaustedError } from "leak-lab/pool.ts";
 
 /** Where a run of requests first found the pool exhausted. */
 export interface Exhaustion {

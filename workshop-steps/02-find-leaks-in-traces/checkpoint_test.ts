@@ -3,23 +3,19 @@
  * connections are still out. The expected answer comes from the leases
  * themselves (the checkpoint keeps each one it hands out), not from spans.
  */
-import { FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
-import { runRequests } from "../../lib/demo/request_series.ts";
-import type { Lease } from "../../lib/pool.ts";
-import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-import { describeError, eventsNamed, listOf, traceOf } from "../../lib/workshop/checkpoint_checks.ts";
-import { checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
-import { recordingTracer } from "../../lib/workshop/recording_tracer.ts";
+import { FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import { runRequests } from "leak-lab/demo/request_series.ts";
+import type { Lease } from "leak-lab/pool.ts";
+import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+import { describeError, eventsNamed, listOf, traceOf } from "leak-lab/workshop/checkpoint_checks.ts";
+import { checkpointPool } from "leak-lab/workshop/checkpoint_database.ts";
+import { recordingTracer } from "leak-lab/workshop/recording_tracer.ts";
 import { findLeakingTraces } from "./find_leaks.ts";
 
-const step: Checkpoint = checkpoint({
-  step: "02-find-leaks-in-traces",
-  edit: "find_leaks.ts",
-  hint: new URL("./hint.md", import.meta.url),
-});
+const step: Checkpoint = checkpoint({ edit: "find_leaks.ts" });
 Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a connection", async () => {
   const { tracer, exporter } = recordingTracer();
-  const pool = checkpointPool("step02", { max: 8, tracer });
+  const pool = checkpointPool("step02", { max: 10, tracer });
   const faults = new FaultSchedule({ failEvery: 2 });
   const leases: { lease: Lease; request: number }[] = [];
   let current = 0;
@@ -56,6 +52,16 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
         conn.release(); // only on success
         return rows;
       }),
+    import_batch: () =>
+      pool.scope("import_batch", async () => {
+        const source = await take();
+        const target = await take();
+        const rows = await readSensors(source, faults);
+        await target.query("SELECT 1");
+        source.release(); // both only on success
+        target.release();
+        return rows;
+      }),
     report_job: async () => {
       // No pool.scope(): nothing marks this leak, no connection_leaked event.
       const conn = await take();
@@ -73,6 +79,8 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
     "read_with_audit",
     "report_job",
     "report_job",
+    "import_batch",
+    "import_batch",
     "bad_query_with_leak",
     "bad_query_with_leak",
     "good_query_no_leak",
@@ -80,6 +88,8 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
     "report_job",
     "report_job",
   ];
+  // Each request runs one scheduled query, so the even ones fail; those of a leaking handler keep connections.
+  const leaking = plan.flatMap((handler, i) => (i % 2 === 1 && !handler.startsWith("good") ? [i + 1] : []));
 
   try {
     const outcomes = await runRequests({
@@ -98,11 +108,12 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
     for (const { lease } of leases.filter((l) => l.lease.state === "active")) {
       expected.set(lease.span.traceId, [...(expected.get(lease.span.traceId) ?? []), lease.id].sort((a, b) => a - b));
     }
+    const leakingRequests = [...expected.keys()].map((traceId) => outcomes.find((o) => o.traceId === traceId)?.request);
     step.expect(
-      expected.size === 5 && pool.stats().active === 5,
+      JSON.stringify(leakingRequests.sort((a, b) => a! - b!)) === JSON.stringify(leaking),
       () =>
-        `checkpoint bug: expected 5 leaking requests holding 5 connections, got ${expected.size} and ` +
-        `${pool.stats().active}`,
+        `checkpoint bug: requests ${listOf(leaking)} should have kept connections; requests ` +
+        `${listOf(leakingRequests.map(Number))} did`,
     );
     const requestOf = new Map(outcomes.map((o) => [o.traceId, o]));
     const describe = (traceId: string) => {
@@ -115,7 +126,12 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
 
     const seen = new Set<string>();
     for (const leak of found) {
-      step.expect(!seen.has(leak.traceId), () => `findLeakingTraces() named ${describe(leak.traceId)} twice.`);
+      step.expect(
+        !seen.has(leak.traceId),
+        () =>
+          `findLeakingTraces() named ${describe(leak.traceId)} more than once. Give one entry per trace, with the ` +
+          `ids of all the connections it kept: ${listOf((expected.get(leak.traceId) ?? []).map((id) => `#${id}`))}.`,
+      );
       seen.add(leak.traceId);
       step.expect(expected.has(leak.traceId), () => {
         const returned = eventsNamed(traceOf(spans, leak.traceId), "connection_returned_safely")
@@ -128,6 +144,8 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
     for (const [traceId, leaseIds] of expected) {
       const reported = found.find((leak) => leak.traceId === traceId);
       const unscoped = plan[(requestOf.get(traceId)?.request ?? 1) - 1] === "report_job";
+      const returned = eventsNamed(traceOf(spans, traceId), "connection_returned_safely")
+        .map((e) => Number(e.attributes["lease.id"]));
       step.expect(
         reported !== undefined,
         () =>
@@ -137,16 +155,23 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
           (unscoped
             ? " This request ran outside pool.scope(), so no connection_leaked event marks it: compare what was " +
               "acquired with what was returned."
+            : returned.length > 0
+            ? ` Its trace does have a connection_returned_safely, but for ${
+              listOf(returned.map((id) => `#${id}`))
+            }, another connection of the same request: match each return to its connection_acquired by lease.id.`
             : ""),
       );
       const got = [...reported.leaseIds].sort((a, b) => a - b);
       step.expect(
         JSON.stringify(got) === JSON.stringify(leaseIds),
         () =>
-          `findLeakingTraces() gave leaseIds [${reported.leaseIds}] for ${describe(traceId)}, but only ` +
-          `${
-            listOf(leaseIds.map((id) => `#${id}`))
-          } stayed out: the other connection(s) of that request were returned.`,
+          `findLeakingTraces() gave leaseIds [${reported.leaseIds.join(", ")}] for ${describe(traceId)}, but only ` +
+          `${listOf(leaseIds.map((id) => `#${id}`))} stayed out` +
+          (got.some((id) => returned.includes(id))
+            ? `: ${
+              listOf(got.filter((id) => returned.includes(id)).map((id) => `#${id}`))
+            } came back (its connection_returned_safely is in the trace). List only the connections that stayed out.`
+            : "."),
       );
     }
     step.expect(findLeakingTraces([]).length === 0, "findLeakingTraces([]) should return [] (no spans, no leaks).");

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { type FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
-import type { TracedPool } from "../../lib/pool.ts";
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
 
 /**
  * The latest sensor readings. One call is one request, run in its own

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type FaultSchedule, readSensors } from "../../lib/demo/fault_schedule.ts";
-import type { TracedPool } from "../../lib/pool.ts";
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
 
 /** The count query, run on the replica. */
 export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";

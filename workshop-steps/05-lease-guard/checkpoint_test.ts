@@ -3,19 +3,15 @@
  * connection out, names where it was taken, and reclaims it — and stays out of
  * the way of clean bodies.
  */
-import { sqlstate } from "../../lib/database.ts";
-import type { Lease, TracedPool } from "../../lib/pool.ts";
-import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-import { describeError } from "../../lib/workshop/checkpoint_checks.ts";
-import { eventually } from "../../lib/util/eventually.ts";
-import { adminQuery, backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
+import { sqlstate } from "leak-lab/database.ts";
+import type { Lease, TracedPool } from "leak-lab/pool.ts";
+import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+import { describeError } from "leak-lab/workshop/checkpoint_checks.ts";
+import { eventually } from "leak-lab/util/eventually.ts";
+import { adminQuery, backendsOf, checkpointPool } from "leak-lab/workshop/checkpoint_database.ts";
 import { LeakedLeaseError, withLeaseGuard } from "./lease_guard.ts";
 
-const step: Checkpoint = checkpoint({
-  step: "05-lease-guard",
-  edit: "lease_guard.ts",
-  hint: new URL("./hint.md", import.meta.url),
-});
+const step: Checkpoint = checkpoint({ edit: "lease_guard.ts" });
 
 /** What the guard did with a body: its value, or what it threw. */
 async function guarded<T>(pool: TracedPool, body: () => Promise<T>): Promise<{ value?: T; error?: unknown }> {
@@ -41,17 +37,34 @@ Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out,
       return (await lease.query("SELECT 42 AS answer")).rows[0].answer;
     });
     step.expect(lease !== undefined, "checkpoint bug: the body did not run");
+    const leakedLate = pool.leaks().some((leak) => leak.leaseId === lease!.id);
     step.expect(
       error !== undefined,
       () =>
         `withLeaseGuard() let a test body end with connection #${lease!.id} (backend pid ${lease!.pid}, acquired at ` +
         `${lease!.site}) still out, and returned ${JSON.stringify(value)}: it should have failed the test with ` +
-        `LeakedLeaseError. pool.stats() after the body: ${JSON.stringify(pool.stats())} — ${pool.stats().active} ` +
-        `out, yet ${pool.stats().leaked} detected as leaked.`,
+        "LeakedLeaseError. " +
+        (leakedLate
+          ? "The pool did mark the connection as leaked, but only when the scope ended, after your guard had " +
+            "already read pool.leaks(): with the whole guard inside pool.scope(), the check runs before the scope " +
+            "ends. Run only the body in the scope, and read the leaks once the scope has ended."
+          : `pool.leaks() lists only what the pool has detected as leaked, and nothing had detected this one: ` +
+            `pool.stats() after the body shows ${pool.stats().active} out and ${pool.stats().leaked} detected as ` +
+            "leaked."),
     );
     step.expect(
       error instanceof LeakedLeaseError && error.name === "LeakedLeaseError",
-      () => `withLeaseGuard() threw ${describeError(error)}; a leaking body should fail with LeakedLeaseError.`,
+      () =>
+        `withLeaseGuard() threw ${describeError(error)}: a body that leaves a connection out should fail with ` +
+        "LeakedLeaseError.",
+    );
+    step.expect(
+      error.leaks.length > 0,
+      () =>
+        `withLeaseGuard() threw LeakedLeaseError with an empty leaks list: it saw that a connection was out (as ` +
+        `pool.stats().active shows) but not which one, and pool.reset() reclaims only connections marked leaked. ` +
+        `Make the pool detect the body's leaks, then report pool.leaks(): connection #${lease!.id} (pid ` +
+        `${lease!.pid}) acquired at ${lease!.site}.`,
     );
     step.expect(
       error.leaks.length === 1 && error.leaks[0].leaseId === lease.id && error.leaks[0].pid === lease.pid,
@@ -68,8 +81,8 @@ Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out,
     step.expect(
       pool.stats().active === 0 && pool.stats().leaked === 0,
       () =>
-        `After reporting, the guard should reclaim the leaked connection so the next test starts with a full pool; ` +
-        `pool.stats() is ${JSON.stringify(pool.stats())}.`,
+        `After reporting, the guard should reclaim the leaked connection so the next test starts with a full pool ` +
+        `(pool.reset() closes the connections marked leaked); pool.stats() is ${JSON.stringify(pool.stats())}.`,
     );
     step.expect(
       await backendGone(pool.name, lease.pid),
@@ -105,8 +118,10 @@ Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws
       error instanceof LeakedLeaseError,
       () =>
         `The body failed with a query error and left its connection out; withLeaseGuard() gave ` +
-        `${describeError(error)}. The leak is the bug to report (the error path is where leaks hide): throw ` +
-        `LeakedLeaseError with the body's error as its cause. ${pool.stats().active} connection(s) are out.`,
+        `${describeError(error)}${
+          sqlstate(error) === "22012" ? ", the body's own error, and the leak went unreported" : ""
+        }. The leak is the bug to report (the error path is where leaks hide): throw LeakedLeaseError with the ` +
+        `body's error as its cause. ${pool.stats().active} connection(s) are out.`,
     );
     step.expect(
       sqlstate(error.cause) === "22012",
@@ -175,6 +190,24 @@ Deno.test(
       } finally {
         held.release();
       }
+
+      // A leak an earlier request left (detected when its scope ended) is not this body's.
+      let earlier: Lease | undefined;
+      await pool.scope("earlier_request", async () => {
+        earlier = await pool.acquire();
+      });
+      const later = await guarded(pool, async () => {
+        await using conn = await pool.acquire();
+        return (await conn.query("SELECT 1 AS one")).rows.length;
+      });
+      step.expect(
+        later.error === undefined,
+        () =>
+          `A clean body should pass even when the pool already holds a leak from before the guard started ` +
+          `(connection #${earlier!.id}, leaked by an earlier request's scope); withLeaseGuard() gave ` +
+          `${describeError(later.error)}. Only leaks the body itself left are the guard's business.`,
+      );
+      pool.reset(); // the checkpoint cleans up the leak it made
       step.expect(
         pool.stats().active === 0 && pool.stats().leaked === 0,
         () => `At the end pool.stats() should show nothing out; it is ${JSON.stringify(pool.stats())}.`,

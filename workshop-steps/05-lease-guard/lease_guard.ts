@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { LeakReport, TracedPool } from "../../lib/pool.ts";
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
 
 /** A test body left connections out of the pool. */
 export class LeakedLeaseError extends Error {

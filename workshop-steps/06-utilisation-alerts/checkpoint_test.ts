@@ -3,25 +3,56 @@
  * sees it, and the critical alert comes before the outage. The counters are
  * the real pool's, after each real request.
  */
-import { FaultSchedule } from "../../lib/demo/fault_schedule.ts";
-import { badQueryWithLeak } from "../../lib/demo/query_handlers.ts";
-import { ALERT_THRESHOLDS, type Lease, PoolExhaustedError, type PoolStats } from "../../lib/pool.ts";
-import { type Checkpoint, checkpoint } from "../../lib/workshop/checkpoint.ts";
-import { listOf } from "../../lib/workshop/checkpoint_checks.ts";
-import { backendsOf, checkpointPool } from "../../lib/workshop/checkpoint_database.ts";
-import { CRITICAL_PERCENT, utilisation, WARNING_PERCENT } from "./utilisation.ts";
+import { FaultSchedule } from "leak-lab/demo/fault_schedule.ts";
+import { badQueryWithLeak } from "leak-lab/demo/query_handlers.ts";
+import { ALERT_THRESHOLDS, type Lease, PoolExhaustedError, type PoolStats } from "leak-lab/pool.ts";
+import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
+import { listOf } from "leak-lab/workshop/checkpoint_checks.ts";
+import { backendsOf, checkpointPool } from "leak-lab/workshop/checkpoint_database.ts";
+import { CRITICAL_PERCENT, type Utilisation, utilisation, WARNING_PERCENT } from "./utilisation.ts";
 
-const step: Checkpoint = checkpoint({
-  step: "06-utilisation-alerts",
-  edit: "utilisation.ts",
-  hint: new URL("./hint.md", import.meta.url),
-});
+const step: Checkpoint = checkpoint({ edit: "utilisation.ts" });
 const { warningPercent, criticalPercent } = ALERT_THRESHOLDS.utilisation;
+const LEVELS = ["ok", "warning", "critical"];
 
 /** The checkpoint's own reading of the stats: checked-out connections over max. */
 function expected(stats: PoolStats): { percent: number; level: string } {
   const percent = Math.round((stats.active / stats.max) * 100);
   return { percent, level: percent >= criticalPercent ? "critical" : percent >= warningPercent ? "warning" : "ok" };
+}
+
+/** Why utilisation() gave `got` where the pool is at `want`: the known ways to misread the counters. */
+function diagnose(stats: PoolStats, got: { percent: number; level: string }, want: { percent: number }): string {
+  const { active, leaked, max, total } = stats;
+  const as = (n: number) => Math.round((n / max) * 100);
+  if (got.percent === want.percent) {
+    const edge = want.percent === warningPercent || want.percent === criticalPercent;
+    return edge && LEVELS.indexOf(got.level) < LEVELS.indexOf(expected(stats).level)
+      ? `At exactly ${want.percent} % the level is already "${expected(stats).level}": each level starts at its ` +
+        "threshold (70 % is a warning, 85 % critical), so compare with >=, not >."
+      : `The percent is right, the level is not: "ok" below ${warningPercent} %, "warning" from ` +
+        `${warningPercent} %, "critical" from ${criticalPercent} %.`;
+  }
+  if (leaked > 0 && got.percent === as(active - leaked)) {
+    return "utilisation() left the leaked connections out: a leaked connection is as unavailable to the next " +
+      "request as a busy one.";
+  }
+  if (leaked > 0 && got.percent === as(active + leaked)) {
+    return `utilisation() counted the leaked connections twice: stats.leaked (${leaked}) is a part of stats.active ` +
+      `(${active}), not extra connections. It over-alerts: ${got.percent} % while ${active} of ${max} are out.`;
+  }
+  if (active > leaked && got.percent === as(leaked)) {
+    return `utilisation() counted only the leaked connections: the ${active - leaked} busy with live requests are ` +
+      "in use too.";
+  }
+  if (total > 0 && total !== max && got.percent === Math.round((active / total) * 100)) {
+    return `utilisation() divided by stats.total (${total}, the connections open right now) instead of ` +
+      `stats.max (${max}, the most the pool will ever have).`;
+  }
+  if (Math.abs(got.percent * 100 - active / max * 100) < 1) {
+    return `utilisation() returned the share as a fraction (${got.percent}): percent is 0–100.`;
+  }
+  return `The pool is at ${want.percent} % (${active} of ${max} checked out, ${leaked} of them leaked).`;
 }
 
 const newPool = (max: number) => checkpointPool("step06", { max, acquireTimeoutMs: 250 });
@@ -36,37 +67,36 @@ Deno.test(step.test("utilisation() raises warning and critical before the leakin
   for (const max of [5, 10, 20]) {
     const pool = newPool(max);
     const faults = new FaultSchedule({ failEvery: 2 });
-    let critical: number | undefined;
-    let wrongPercent: string | undefined;
+    const rows: { request: number; stats: PoolStats; got: Utilisation; exhausted: boolean }[] = [];
     try {
       for (let request = 1; request <= 2 * max + 1; request++) {
         let exhausted = false;
         await badQueryWithLeak(pool, faults).catch((error) => (exhausted = error instanceof PoolExhaustedError));
         const stats = pool.stats();
-        const got = utilisation(stats);
-        const want = expected(stats);
-        // A wrong level fails at once (the alert that did not fire); a wrong percent at the end of the run.
-        if (got?.level !== want.level || (got.percent !== want.percent && wrongPercent === undefined)) {
-          const backends = await backendsOf(pool.name);
-          const problem = `After request ${request} the pool of ${max} had ${stats.active} connection(s) checked ` +
-            `out (${stats.leaked} of them leaked): ${want.percent} %, level "${want.level}". utilisation() said ` +
-            `${got?.percent} %, "${got?.level}". The pool runs dry at request ${2 * max + 1}` +
-            `${critical === undefined ? " with no critical alert before it" : ""}. Meanwhile Postgres showed the ` +
-            `pool's ${backends.length} backends as ${listOf(backends.map((b) => b.state))}: ` +
-            `only the pool knows they are taken.`;
-          if (got?.level !== want.level) step.fail(problem);
-          wrongPercent = problem;
-        }
-        if (got.level === "critical") critical ??= request;
-        if (exhausted) {
-          step.expect(
-            critical !== undefined && critical < request,
-            () => `Request ${request} found the pool of ${max} exhausted, and no critical alert came before it.`,
-          );
-          break;
-        }
+        rows.push({ request, stats, got: utilisation(stats), exhausted });
+        if (exhausted) break;
       }
-      step.expect(wrongPercent === undefined, () => wrongPercent!);
+      const outage = rows.find((row) => row.exhausted)?.request;
+      const critical = rows.find((row) => row.got?.level === "critical")?.request;
+      const wrong = rows.find((row) => {
+        const want = expected(row.stats);
+        return row.got?.percent !== want.percent || row.got?.level !== want.level;
+      });
+      if (!wrong) continue;
+      const want = expected(wrong.stats);
+      const backends = await backendsOf(pool.name);
+      const alert = critical === undefined
+        ? `The pool ran dry at request ${outage} with no critical alert before it.`
+        : critical < (rows.find((row) => expected(row.stats).level === "critical")?.request ?? Infinity)
+        ? `The critical alert fired at request ${critical}, before the pool was at ${criticalPercent} %.`
+        : `The critical alert came at request ${critical}; the pool ran dry at request ${outage}.`;
+      step.fail(
+        `After request ${wrong.request} the pool of ${max} had ${wrong.stats.active} connection(s) checked out ` +
+          `(${wrong.stats.leaked} of them leaked): ${want.percent} %, level "${want.level}". utilisation() said ` +
+          `${wrong.got?.percent} %, "${wrong.got?.level}". ${diagnose(wrong.stats, wrong.got, want)} ${alert} ` +
+          `Meanwhile Postgres showed the pool's ${backends.length} backends as ` +
+          `${listOf(backends.map((b) => b.state))}: only the pool knows they are taken.`,
+      );
     } finally {
       await pool.end();
     }
@@ -88,7 +118,7 @@ Deno.test(step.test("utilisation() counts connections held by live requests as w
       () =>
         `With ${busy} of 10 connections held by requests still running (none leaked), the pool is at ` +
         `${want.percent} %: "${want.level}". utilisation() said ${got.percent} %, "${got.level}". ` +
-        `Stats: ${JSON.stringify(stats)}.`,
+        `${diagnose(stats, got, want)} Stats: ${JSON.stringify(stats)}.`,
     );
   } finally {
     for (const lease of held) lease.release();

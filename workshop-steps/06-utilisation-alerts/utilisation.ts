@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ALERT_THRESHOLDS, type PoolStats } from "../../lib/pool.ts";
+import { ALERT_THRESHOLDS, type PoolStats } from "leak-lab/pool.ts";
 
 /** At or above this share of `max` in use: warning (70 %; the demo page and the alert rules use the same). */
 export const WARNING_PERCENT = ALERT_THRESHOLDS.utilisation.warningPercent;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { PoolExhaustedError } from "../../lib/pool.ts";
+import { PoolExhaustedError } from "leak-lab/pool.ts";
 
 /** Where a run of requests first found the pool exhausted. */
 export interface Exhaustion {

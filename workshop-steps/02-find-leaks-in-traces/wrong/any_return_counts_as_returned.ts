@@ -1,0 +1,38 @@
+// Mistake: takes any connection_returned_safely in a trace as "returned": a request that gave back one of two connections is missed.
+// Expect: "match each return to its connection_acquired by lease.id"
+/**
+ * Step 2: find the leaking requests in traces — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  leaseIds: number[];
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    const acquired = leaseIdsIn(trace, "connection_acquired");
+    const returnedAny = leaseIdsIn(trace, "connection_returned_safely").length > 0;
+    if (acquired.length > 0 && !returnedAny) found.push({ traceId, leaseIds: acquired });
+  }
+  return found;
+}

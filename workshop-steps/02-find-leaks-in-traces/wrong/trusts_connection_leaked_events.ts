@@ -1,0 +1,37 @@
+// Mistake: trusts the connection_leaked events: leaks outside any pool.scope() have none, so they go unreported.
+// Expect: "no connection_leaked event marks it"
+/**
+ * Step 2: find the leaking requests in traces — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  leaseIds: number[];
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    const leaked = leaseIdsIn(trace, "connection_leaked");
+    if (leaked.length > 0) found.push({ traceId, leaseIds: leaked });
+  }
+  return found;
+}

@@ -1,0 +1,23 @@
+// Mistake: release() after the query and again in `finally`: the second release() throws and replaces the result.
+// Expect: "released its connection twice"
+/**
+ * Step 3: the handler behind GET /sensors — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The latest sensor readings, in their own `list_sensors` scope. */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    const conn = await pool.acquire();
+    try {
+      const rows = await readSensors(conn, faults);
+      conn.release();
+      return rows;
+    } finally {
+      conn.release();
+    }
+  });
+}
