@@ -12,16 +12,30 @@ export interface ServiceProcess {
   address: string | undefined;
   /** Everything printed to stdout so far. */
   stdout: string;
-  /** Sends `signal`, reads the rest of stdout and resolves with the exit code and stderr. */
+  /**
+   * Sends `signal` (to the whole process group with `ownProcessGroup`, as a terminal's Ctrl+C does), reads the rest
+   * of stdout and resolves with the exit code and stderr.
+   */
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
+/** Options for {@linkcode startServiceProcess}. */
+export interface ServiceProcessOptions {
+  /** Run it in a process group of its own, and signal that group on stop. @default false */
+  ownProcessGroup?: boolean;
+}
+
 /** Starts `main.ts` in `cwd` with `env` and waits until it says it is serving (or exits). */
-export async function startServiceProcess(cwd: string | URL, env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  cwd: string | URL,
+  env: Record<string, string>,
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
     cwd,
     env,
+    detached: options.ownProcessGroup ?? false,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -38,7 +52,8 @@ export async function startServiceProcess(cwd: string | URL, env: Record<string,
     address: stdout.match(/service: (http:\/\/\S+)/)?.[1],
     stdout,
     async stop(signal: Deno.Signal = "SIGTERM") {
-      child.kill(signal);
+      if (options.ownProcessGroup) Deno.kill(-child.pid, signal);
+      else child.kill(signal);
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stdout += chunk.value;
       const { code } = await child.status;
       return { code, stdout, stderr: await stderr };

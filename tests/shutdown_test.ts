@@ -1,0 +1,266 @@
+/**
+ * Stopping the demo service with its embedded Postgres (no DATABASE_URL):
+ * one owner of shutdown. A signal under load must end with exit 0, every
+ * request the service had in hand answered with JSON, and no Postgres
+ * process, data directory or socket left; a SIGKILL must leave nothing
+ * either; the start-up cleanup must never signal a process that is not the
+ * directory's postgres.
+ */
+import { assert, assertEquals, assertGreater, assertLess, assertStringIncludes } from "@std/assert";
+import { eventually } from "../lib/util/eventually.ts";
+import { requirement } from "./support/requirement.ts";
+import { startServiceProcess } from "./support/service_process.ts";
+
+const ROOT = new URL("..", import.meta.url);
+const JSON_POST = { method: "POST", headers: { "content-type": "application/json" } } as const;
+const linux = requirement("Linux /proc (process checks)", Deno.build.os === "linux", "run these tests on Linux");
+
+/** A private TMPDIR for one run; as root, Postgres runs as "postgres", which must reach it, as it reaches /tmp. */
+async function tempRoot(prefix: string): Promise<string> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  await Deno.chmod(tmp, 0o1777);
+  return tmp;
+}
+
+/** Every process whose command line mentions `text` (the lifeline shell and the postmaster name their data dir). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
+      if (cmdline.includes(text)) found.push(`${entry.name}: ${cmdline}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    return !Deno.readTextFileSync(`/proc/${pid}/stat`).includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+/** The embedded server's data directory and postmaster pid, from its `postmaster.pid` under `tmp`. */
+function embeddedServerIn(tmp: string): { dataDir: string; pid: number; port: number } {
+  const dirs = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("leak-lab-pg-"));
+  assertEquals(dirs.length, 1, "one embedded data directory while the service runs");
+  const dataDir = `${tmp}/${dirs[0].name}`;
+  const lines = Deno.readTextFileSync(`${dataDir}/postmaster.pid`).split("\n");
+  return { dataDir, pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
+async function portIsClosed(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+interface Answer {
+  endpoint: string;
+  status: number;
+  outcome?: string;
+  failure?: string;
+}
+
+async function post(base: string, endpoint: string): Promise<Answer> {
+  try {
+    const response = await fetch(new URL(`api/${endpoint}`, base), JSON_POST);
+    const text = await response.text();
+    try {
+      return { endpoint, status: response.status, outcome: JSON.parse(text).outcome };
+    } catch {
+      return { endpoint, status: response.status, failure: `not JSON: ${text.slice(0, 200)}` };
+    }
+  } catch (error) {
+    return { endpoint, status: 0, failure: String(error) };
+  }
+}
+
+/**
+ * Sixteen clients send POST /api/good one after another while 5 connections are leaked. With `spare` connections
+ * left, some requests hold one (mid-query) and the rest wait; with none, all of them wait behind the leaks.
+ */
+async function stopsUnderLoad(signal: Deno.Signal, spare: number) {
+  const tmp = await tempRoot("leak-lab-shutdown-");
+  try {
+    const service = await startServiceProcess(ROOT, {
+      DATABASE_URL: "", // the embedded Postgres
+      TMPDIR: tmp,
+      PORT: "0",
+      POOL_MAX: String(5 + spare),
+      FAIL_EVERY: "2",
+      // Far longer than the shutdown may take: a waiting request that is not failed fast makes the test fail.
+      ACQUIRE_TIMEOUT_MS: "20000",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+    }, { ownProcessGroup: signal === "SIGINT" }); // Ctrl+C in a terminal signals the whole foreground group
+    assert(service.address, `the banner names the URL: ${service.stdout}`);
+    assertStringIncludes(service.stdout, "(embedded)");
+    const postgres = embeddedServerIn(tmp);
+    assert(isAlive(postgres.pid));
+
+    for (let i = 0; i < 10; i++) await post(service.address, "bad"); // every 2nd fails and leaks: 5 leaked
+    const pool = await (await fetch(new URL("api/pool", service.address))).json();
+    assertEquals([pool.leaked, pool.available], [5, spare]);
+
+    let stopping = false;
+    const answers: Answer[] = [];
+    const clients = Array.from({ length: 16 }, async () => {
+      while (!stopping) answers.push(await post(service.address!, "good"));
+    });
+    await eventually(
+      async () => (await (await fetch(new URL("api/pool", service.address))).json()).waiting,
+      (waiting) => waiting >= 16 - spare - 2,
+    );
+    const answeredBefore = answers.length;
+    stopping = true;
+    const signalled = performance.now();
+    const stopped = service.stop(signal);
+    await Promise.all(clients);
+    const { code, stdout, stderr } = await stopped;
+    const stopMs = performance.now() - signalled;
+
+    assertEquals(code, 0, `exit code; stderr:\n${stderr}`);
+    assertStringIncludes(stdout, `${signal}: stopping`);
+    assertStringIncludes(stdout, "Stopped.");
+    const inFlight = answers.slice(answeredBefore);
+    assertGreater(inFlight.length, 10, "requests were in flight when the signal came");
+    assertEquals(answers.filter((a) => a.failure), [], "every request got a JSON answer");
+    for (const { status, outcome } of answers) {
+      assert(["200 ok", "500 query failed", "503 service stopping"].includes(`${status} ${outcome}`), outcome);
+    }
+    if (spare === 0) {
+      assertEquals(
+        inFlight.filter((a) => a.outcome !== "service stopping"),
+        [],
+        "requests waiting behind leaked connections are failed fast when the pool ends",
+      );
+    }
+    // Bounded by SHUTDOWN_BUDGET_MS (3 s) plus the process exit; far below ACQUIRE_TIMEOUT_MS (20 s).
+    assertLess(stopMs, 10_000, `stopped in ${stopMs.toFixed(0)} ms`);
+    assertEquals(stderr.match(/terminating connection due to administrator command/g), null, stderr);
+
+    assertEquals(isAlive(postgres.pid), false, "the postmaster is gone");
+    assertEquals(processesMentioning(tmp), [], "no process of the embedded server is left");
+    assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name), [], "its data directory is gone");
+    assert(await portIsClosed(postgres.port), "nothing listens on its port");
+    assertEquals(processesMentioning(`.s.PGSQL.${postgres.port}`), []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name: `main.ts on the embedded Postgres stops on ${signal} mid-query: exit 0, every request answered, nothing left`,
+    ...linux,
+    fn: () => stopsUnderLoad(signal, 3),
+  });
+  Deno.test({
+    name:
+      `main.ts on the embedded Postgres stops on ${signal} with 16 requests waiting behind leaks: all get 503 at once`,
+    ...linux,
+    fn: () => stopsUnderLoad(signal, 0),
+  });
+}
+
+Deno.test({
+  name: "a SIGKILLed main.ts leaves no embedded Postgres process or data directory behind",
+  ...linux,
+  async fn() {
+    const tmp = await tempRoot("leak-lab-sigkill-");
+    try {
+      const service = await startServiceProcess(ROOT, {
+        DATABASE_URL: "",
+        TMPDIR: tmp,
+        PORT: "0",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      });
+      assert(service.address, service.stdout);
+      const postgres = embeddedServerIn(tmp);
+      const { code } = await service.stop("SIGKILL");
+      assertEquals(code, 137);
+      const left = await eventually(
+        () => [...processesMentioning(tmp), ...[...Deno.readDirSync(tmp)].map((e) => e.name)],
+        (rest) => rest.length === 0,
+        { timeoutMs: 5_000 },
+      );
+      assertEquals(left, [], "the lifeline stopped Postgres and removed its directory");
+      assertEquals(isAlive(postgres.pid), false);
+      assert(await portIsClosed(postgres.port));
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "the start-up cleanup never signals a pid in postmaster.pid that is not that directory's postgres",
+  ...linux,
+  async fn() {
+    const tmp = await tempRoot("leak-lab-stale-");
+    // An orphan (parent pid 1) that is not postgres, as when the pid of a crashed run's server was reused: it notes
+    // every SIGINT it gets in a file.
+    const marks = `${tmp}/bystander-signals`;
+    const bystanderScript = `Deno.addSignalListener("SIGINT", () => Deno.writeTextFileSync(${JSON.stringify(marks)}, ` +
+      `"SIGINT", { append: true })); Deno.writeTextFileSync(${
+        JSON.stringify(marks)
+      }, ""); setTimeout(() => {}, 60000);`;
+    const spawned = await new Deno.Command("sh", {
+      args: ["-c", `"$0" eval "$1" >/dev/null 2>&1 </dev/null & echo $!`, Deno.execPath(), bystanderScript],
+      stdout: "piped",
+    }).output();
+    const bystander = Number(new TextDecoder().decode(spawned.stdout).trim());
+    try {
+      await eventually(() => exists(marks), (ready) => ready, { timeoutMs: 10_000 });
+      assert(isAlive(bystander) && exists(marks), "the bystander is listening");
+      const stale = `${tmp}/leak-lab-pg-stale`;
+      await Deno.mkdir(stale);
+      await Deno.writeTextFile(`${stale}/postmaster.pid`, `${bystander}\n${stale}\n`);
+      // A start (and stop) of the embedded server in a process of its own, with this directory as its TMPDIR.
+      const script = `import { startEmbeddedPostgres } from ${
+        JSON.stringify(
+          new URL("lib/database/embedded_postgres.ts", ROOT).href,
+        )
+      }; const server = await startEmbeddedPostgres(); await server.stop();`;
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", script],
+        cwd: ROOT,
+        env: { TMPDIR: tmp },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert(run.success, new TextDecoder().decode(run.stderr));
+      assertEquals(Deno.readTextFileSync(marks), "", "the process named in postmaster.pid was not signalled");
+      assert(isAlive(bystander));
+      assertEquals(
+        [...Deno.readDirSync(tmp)].map((e) => e.name),
+        ["bystander-signals"],
+        "the stale directory was removed",
+      );
+    } finally {
+      try {
+        Deno.kill(bystander, "SIGKILL");
+      } catch {
+        // already gone: the failure above says why
+      }
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});
