@@ -8,7 +8,7 @@
  */
 import { context, type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { getNumberFromEnv, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
@@ -111,7 +111,12 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       }),
     );
   }
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors, sampler: KEEP_LOCALLY });
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    spanProcessors: processors,
+    sampler: KEEP_LOCALLY,
+    spanLimits: spanLimits(),
+  });
   const reader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
 
@@ -168,6 +173,23 @@ const KEEP_LOCALLY = new ParentBasedSampler({
   remoteParentNotSampled: RECORD_ONLY,
   localParentNotSampled: RECORD_ONLY,
 });
+
+/**
+ * The SDK keeps attribute values of any length by default: a request with a
+ * 60 KB URL or User-Agent would be held whole on its span, in the in-memory
+ * ring and in every export. Values are cut at 4,096 characters (a leak's
+ * `code.stacktrace` fits), at most 64 attributes per span; the
+ * OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT / OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT
+ * and OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT variables still apply when set.
+ */
+function spanLimits() {
+  return {
+    attributeValueLengthLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
+      getNumberFromEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? 4_096,
+    attributeCountLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ??
+      getNumberFromEnv("OTEL_ATTRIBUTE_COUNT_LIMIT") ?? 64,
+  };
+}
 
 let contextManagerInstalled = false;
 

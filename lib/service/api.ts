@@ -52,6 +52,8 @@ export interface ApiDeps {
   spans: RecentSpans;
   traceUrl: (traceId: string) => string;
   about: ServiceAbout;
+  /** How long a client may take to send a POST body. @default BODY_TIMEOUT_MS */
+  bodyTimeoutMs?: number;
 }
 
 /** How a handler's failure is answered. */
@@ -73,7 +75,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       method: "POST",
       path: "/api/reset",
       handle: async ({ request }) => {
-        await readOptionalJsonObject(request);
+        await readOptionalJsonObject(request, { timeoutMs: deps.bodyTimeoutMs });
         const reclaimed = deps.pool.reset();
         deps.faults.reset();
         return json({ ok: true, reclaimed, pool: deps.pool.stats() });
@@ -86,7 +88,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
 }
 
 async function runHandler(deps: ApiDeps, { request, span }: RequestContext, which: "bad" | "good") {
-  await readOptionalJsonObject(request);
+  await readOptionalJsonObject(request, { timeoutMs: deps.bodyTimeoutMs });
   const { traceId } = span.spanContext();
   const about = {
     endpoint: which,

@@ -90,6 +90,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       spans: telemetry.spans,
       about: { database: database.displayUrl, databaseSource: database.source, exportingTo: telemetry.exportingTo },
       log,
+      allowedHosts: config.allowedHosts,
     });
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
