@@ -24,6 +24,7 @@ import {
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
+import { redactUrl } from "./util/redact.ts";
 
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
@@ -67,7 +68,7 @@ export interface Telemetry {
   readonly meter: Meter;
   /** The most recent ended spans, Jaeger or not. */
   readonly spans: RecentSpans;
-  /** The OTLP traces URL spans are sent to, or undefined when none. */
+  /** The OTLP traces URL spans are sent to (credentials hidden), or undefined when none. */
   readonly exportingTo: string | undefined;
   /** Pushes pending spans to the exporter; never waits longer than `flushTimeoutMs`. */
   flush(): Promise<void>;
@@ -99,11 +100,13 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   const flushTimeoutMs = options.flushTimeoutMs ?? 2_000;
   const resource = resourceFromAttributes({ "service.name": serviceName });
   const spans = new RecentSpans(options.recentSpans ?? 2_000);
-  const exportingTo = await findOtlpTracesUrl(options.otlpEndpoint);
+  const tracesUrl = await findOtlpTracesUrl(options.otlpEndpoint);
+  // What banners, /api/info and export reports show: never the endpoint's credentials.
+  const exportingTo = tracesUrl && redactUrl(tracesUrl);
 
   const processors: SpanProcessor[] = [spans];
-  if (exportingTo) {
-    const exporter = new OTLPTraceExporter({ url: exportingTo, timeoutMillis: Math.min(1_000, flushTimeoutMs) });
+  if (tracesUrl && exportingTo) {
+    const exporter = new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: Math.min(1_000, flushTimeoutMs) });
     processors.push(
       new BatchSpanProcessor(new ReportingExporter(exporter, exportingTo, log), {
         scheduledDelayMillis: 500,
