@@ -177,6 +177,9 @@ const KEEP_LOCALLY = new ParentBasedSampler({
   localParentNotSampled: RECORD_ONLY,
 });
 
+/** Longest attribute value kept on a span, in characters (OTEL_*_ATTRIBUTE_VALUE_LENGTH_LIMIT can change it). */
+export const SPAN_ATTRIBUTE_VALUE_LIMIT = 4_096;
+
 /**
  * The SDK keeps attribute values of any length by default: a request with a
  * 60 KB URL or User-Agent would be held whole on its span, in the in-memory
@@ -188,7 +191,7 @@ const KEEP_LOCALLY = new ParentBasedSampler({
 function spanLimits() {
   return {
     attributeValueLengthLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
-      getNumberFromEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? 4_096,
+      getNumberFromEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? SPAN_ATTRIBUTE_VALUE_LIMIT,
     attributeCountLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ??
       getNumberFromEnv("OTEL_ATTRIBUTE_COUNT_LIMIT") ?? 64,
   };

@@ -213,6 +213,44 @@ Deno.test("span attributes are bounded: a 60 KB URL and User-Agent are cut to 4,
   await pool.end();
 });
 
+Deno.test("1,000 requests with a 60 KB URL and User-Agent keep no more than the cut values in the span ring", async () => {
+  // In a process of its own, to measure its heap after a full GC (--expose-gc).
+  const lib = (path: string) => JSON.stringify(new URL(`../lib/${path}`, import.meta.url).href);
+  const script = `
+    import { FaultSchedule } from ${lib("demo/fault_schedule.ts")};
+    import { TracedPool } from ${lib("pool.ts")};
+    import { setupTelemetry } from ${lib("telemetry.ts")};
+    import { createApp } from ${lib("service/app.ts")};
+    import { tracedHandlers } from ${lib("service/demo_pool.ts")};
+    const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+    const pool = new TracedPool({ connectionString: "postgres://nobody@127.0.0.1:1/none", log: () => {} });
+    const faults = new FaultSchedule({ failEvery: 0 });
+    const app = createApp({ pool, handlers: tracedHandlers(pool, faults), faults, spans: telemetry.spans });
+    const long = "x".repeat(60_000);
+    gc();
+    const before = Deno.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000; i++) {
+      const headers = { "user-agent": long + i };
+      const response = await app(new Request("http://127.0.0.1:9000/api/pool?q=" + long + i, { headers }));
+      await response.body?.cancel();
+    }
+    gc();
+    console.log(JSON.stringify({ grewMb: (Deno.memoryUsage().heapUsed - before) / 1048576, spans: telemetry.spans.spans().length }));
+    await pool.end();
+    await telemetry.shutdown();
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(output.success, new TextDecoder().decode(output.stderr));
+  const { grewMb, spans } = JSON.parse(new TextDecoder().decode(output.stdout));
+  assertEquals(spans, 1_000, "every request's span is still in the ring");
+  // 1,000 × (60 KB + 60 KB) would be ~115 MB; the cut values (2 × 4,096 characters) are ~8 MB.
+  assertLess(grewMb, 40, `the heap grew by ${grewMb.toFixed(1)} MB`);
+});
+
 Deno.test("every response forbids framing and sniffing, and the page may load only its own scripts", async () => {
   const { app, pool } = newApp();
   for (const path of ["/", "/api/pool", "/nope", `/api/traces/${"a".repeat(32)}?format=html`]) {
