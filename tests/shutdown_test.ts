@@ -269,3 +269,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("main.ts stops within its 3 s budget while clients hold connections that never finish a request", async () => {
+  const service = await startServiceProcess(ROOT, {
+    DATABASE_URL: Deno.env.get("DATABASE_URL") ?? "",
+    PORT: "0",
+    OTEL_EXPORTER_OTLP_ENDPOINT: "",
+  });
+  assert(service.address, service.stdout);
+  const port = Number(new URL(service.address).port);
+  // Half stop inside the headers, half inside a body: Deno.serve has no header or idle timeout to close either.
+  const held = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const partial = i % 2
+      ? "GET /api/pool HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+      : "POST /api/good HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    await conn.write(new TextEncoder().encode(partial));
+    return conn;
+  }));
+  try {
+    const signalled = performance.now();
+    const { code, stderr } = await service.stop("SIGTERM");
+    const stopMs = performance.now() - signalled;
+    assertEquals(code, 0, stderr);
+    assertLess(stopMs, 3_000 + 3_000, `stopped in ${stopMs.toFixed(0)} ms: the budget, not the clients, decides`);
+  } finally {
+    for (const conn of held) conn.close();
+  }
+});

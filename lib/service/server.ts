@@ -47,6 +47,8 @@ export interface RunningService extends AsyncDisposable {
 export const SHUTDOWN_BUDGET_MS = 3_000;
 /** Longest requests holding a connection get to finish their query before the pool ends under them. */
 const DRAIN_GRACE_MS = 1_000;
+/** Kept for stopping the database and flushing traces, however long clients hold their connections. */
+const STOP_RESERVE_MS = 1_000;
 
 /** The service could not start; the message says why and what to do. */
 export class StartupError extends Error {
@@ -126,7 +128,8 @@ async function shutDown(
     timeoutMs: Math.min(DRAIN_GRACE_MS, left()),
     intervalMs: 10,
   });
-  await raceTimeout(Promise.allSettled([pool.end(), answered]), left());
+  // Connections that never finish a request (Deno.serve has no header or idle timeout) must not hold up the rest.
+  await raceTimeout(Promise.allSettled([pool.end(), answered]), Math.max(0, left() - STOP_RESERVE_MS));
   await raceTimeout(stopTheRest(), left());
 }
 
