@@ -12,6 +12,7 @@ import { requirement } from "./support/requirement.ts";
 import { startServiceProcess } from "./support/service_process.ts";
 
 const ROOT = new URL("..", import.meta.url);
+const embeddedModule = new URL("lib/database/embedded_postgres.ts", ROOT).href;
 const JSON_POST = { method: "POST", headers: { "content-type": "application/json" } } as const;
 const linux = requirement("Linux /proc (process checks)", Deno.build.os === "linux", "run these tests on Linux");
 
@@ -171,6 +172,12 @@ async function stopsUnderLoad(signal: Deno.Signal, spare: 0 | 1) {
   }
 }
 
+Deno.test({
+  name: "main.ts on the embedded Postgres stops on SIGHUP (its terminal closed) like on SIGTERM",
+  ...linux,
+  fn: () => stopsUnderLoad("SIGHUP", 0),
+});
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test({
     name: `main.ts on the embedded Postgres stops on ${signal} mid-query: exit 0, every request answered, nothing left`,
@@ -287,6 +294,7 @@ Deno.test("main.ts stops within its 3 s budget while clients hold connections th
     await conn.write(new TextEncoder().encode(partial));
     return conn;
   }));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the service has them all
   try {
     const signalled = performance.now();
     const { code, stderr } = await service.stop("SIGTERM");
@@ -297,3 +305,90 @@ Deno.test("main.ts stops within its 3 s budget while clients hold connections th
     for (const conn of held) conn.close();
   }
 });
+
+Deno.test("a second signal during the graceful stop exits at once with 130", async () => {
+  const service = await startServiceProcess(ROOT, {
+    DATABASE_URL: Deno.env.get("DATABASE_URL") ?? "",
+    PORT: "0",
+    OTEL_EXPORTER_OTLP_ENDPOINT: "",
+  });
+  assert(service.address, service.stdout);
+  // A request whose body never comes keeps the graceful stop busy for its whole budget.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(service.address).port) });
+  await conn.write(
+    new TextEncoder().encode(
+      "POST /api/good HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the service has it
+  try {
+    Deno.kill(service.pid, "SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalled = performance.now();
+    const { code, stdout } = await service.stop("SIGTERM");
+    assertEquals(code, 130);
+    assertStringIncludes(stdout, "SIGTERM: stopping");
+    assertLess(performance.now() - signalled, 1_500, "at once, not after the budget");
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test({
+  name: "the next start stops a server orphaned with its lifeline, and removes its directory",
+  ...linux,
+  async fn() {
+    const tmp = await tempRoot("leak-lab-orphan-");
+    try {
+      // A process that starts an embedded server and waits; then it and the server's lifeline are killed (SIGKILL).
+      const owner = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { startEmbeddedPostgres } from ${JSON.stringify(embeddedModule)};
+          const server = await startEmbeddedPostgres(); console.log(server.pid); setTimeout(() => {}, 60_000);`,
+        ],
+        cwd: ROOT,
+        env: { TMPDIR: tmp },
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = owner.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const postmaster = Number((await reader.read()).value?.trim());
+      assert(isAlive(postmaster), `the server runs (pid ${postmaster})`);
+      const lifeline = Number(Deno.readTextFileSync(`/proc/${postmaster}/stat`).split(") ")[1].split(" ")[1]);
+      Deno.kill(lifeline, "SIGKILL");
+      owner.kill("SIGKILL");
+      await owner.status;
+      await reader.cancel();
+      await eventually(() => parentOf(postmaster), (parent) => parent === 1);
+      const { dataDir } = embeddedServerIn(tmp);
+      assert(isAlive(postmaster), "orphaned: its owner and lifeline are gone, the server is not");
+
+      const next = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { startEmbeddedPostgres } from ${JSON.stringify(embeddedModule)};
+          const server = await startEmbeddedPostgres(); await server.stop();`,
+        ],
+        cwd: ROOT,
+        env: { TMPDIR: tmp },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert(next.success, new TextDecoder().decode(next.stderr));
+      assertEquals(isAlive(postmaster), false, "the orphan was stopped");
+      assertEquals(exists(dataDir), false, "its directory was removed");
+      assertEquals(processesMentioning(tmp), []);
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}

@@ -13,7 +13,8 @@
  * | `GET  /api/traces`        | recent traces (`?limit=`, `?all=true` includes GET requests)   |
  * | `GET  /api/traces/:id`    | one trace's spans and events (`?format=html`: a waterfall)     |
  *
- * POST bodies are optional: none, or `{}`.
+ * POST bodies are optional: none, or `{}`, sent as `Content-Type: application/json`
+ * (browser_guard.ts refuses other types from anything but the page itself).
  *
  * @module
  */
