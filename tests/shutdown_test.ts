@@ -277,21 +277,28 @@ Deno.test({
   },
 });
 
-Deno.test("main.ts stops within its 3 s budget while clients hold connections that never finish a request", async () => {
+const HALF_SENT_HEADERS = "GET /api/pool HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+const HALF_SENT_BODY =
+  "POST /api/good HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+
+/** main.ts on the tests' database (DATABASE_URL), where a test needs no embedded server of its own. */
+async function serviceOnTheTestDatabase() {
   const service = await startServiceProcess(ROOT, {
     DATABASE_URL: Deno.env.get("DATABASE_URL") ?? "",
     PORT: "0",
     OTEL_EXPORTER_OTLP_ENDPOINT: "",
   });
   assert(service.address, service.stdout);
-  const port = Number(new URL(service.address).port);
+  return service;
+}
+
+Deno.test("main.ts stops within its 3 s budget while clients hold connections that never finish a request", async () => {
+  const service = await serviceOnTheTestDatabase();
+  const port = Number(new URL(service.address!).port);
   // Half stop inside the headers, half inside a body: Deno.serve has no header or idle timeout to close either.
   const held = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const partial = i % 2
-      ? "GET /api/pool HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
-      : "POST /api/good HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
-    await conn.write(new TextEncoder().encode(partial));
+    await conn.write(new TextEncoder().encode(i % 2 ? HALF_SENT_HEADERS : HALF_SENT_BODY));
     return conn;
   }));
   await new Promise((resolve) => setTimeout(resolve, 200)); // the service has them all
@@ -307,19 +314,10 @@ Deno.test("main.ts stops within its 3 s budget while clients hold connections th
 });
 
 Deno.test("a second signal during the graceful stop exits at once with 130", async () => {
-  const service = await startServiceProcess(ROOT, {
-    DATABASE_URL: Deno.env.get("DATABASE_URL") ?? "",
-    PORT: "0",
-    OTEL_EXPORTER_OTLP_ENDPOINT: "",
-  });
-  assert(service.address, service.stdout);
+  const service = await serviceOnTheTestDatabase();
   // A request whose body never comes keeps the graceful stop busy for its whole budget.
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(service.address).port) });
-  await conn.write(
-    new TextEncoder().encode(
-      "POST /api/good HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
-    ),
-  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(service.address!).port) });
+  await conn.write(new TextEncoder().encode(HALF_SENT_BODY));
   await new Promise((resolve) => setTimeout(resolve, 200)); // the service has it
   try {
     Deno.kill(service.pid, "SIGTERM");
