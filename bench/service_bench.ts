@@ -30,6 +30,8 @@ const MAX = 5;
 const CLIENTS = 16;
 const REQUESTS_PER_CLIENT = 8;
 const noFaults = () => new FaultSchedule({ failEvery: 0 });
+/** The service takes POSTs as JSON only (lib/service/browser_guard.ts). */
+const JSON_POST = { "content-type": "application/json" };
 
 /** A raw pg.Pool dressed as the app's DemoPool: no spans, no leak checks. */
 class RawDemoPool implements DemoPool {
@@ -80,7 +82,7 @@ const tracedApp = createApp({
 });
 
 const direct = (app: App) => async () => {
-  const response = await app(new Request("http://127.0.0.1:9000/api/good", { method: "POST" }));
+  const response = await app(new Request("http://127.0.0.1:9000/api/good", { method: "POST", headers: JSON_POST }));
   if (response.status !== 200) throw new Error(`POST /api/good answered ${response.status}`);
   await response.arrayBuffer();
 };
@@ -88,7 +90,7 @@ const direct = (app: App) => async () => {
 const serve = (app: App) => Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app);
 const servers = [serve(rawApp), serve(tracedApp)];
 const overSocket = (server: Deno.HttpServer<Deno.NetAddr>) => async () => {
-  const response = await fetch(`http://127.0.0.1:${server.addr.port}/api/good`, { method: "POST" });
+  const response = await fetch(`http://127.0.0.1:${server.addr.port}/api/good`, { method: "POST", headers: JSON_POST });
   if (response.status !== 200) throw new Error(`POST /api/good answered ${response.status}`);
   await response.arrayBuffer();
 };

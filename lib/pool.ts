@@ -294,8 +294,16 @@ export class TracedPool {
     const queued = (this.#pg as unknown as { _pendingQueue: { callback(error: Error): void }[] })._pendingQueue;
     for (const waiter of queued.splice(0)) waiter.callback(new PoolEndedError(this.name));
     this.#report.closingOutstanding([...this.#active.values()]);
+    // pg-pool's end() resolves once it has let go of its clients, before their sockets have closed; a server stopped
+    // right after would cut them off mid-goodbye. Each client says "remove" once it is really closed: wait for all.
+    const open = this.#pg.totalCount;
+    let removed = 0;
+    const closed = new Promise<void>((resolve) => {
+      if (open === 0) resolve();
+      this.#pg.on("remove", () => ++removed >= open && resolve());
+    });
     this.#reclaimAll([...this.#active]);
-    return (this.#ended = Promise.all([this.#pg.end(), ...this.#closing]).then(() => {}));
+    return (this.#ended = Promise.all([this.#pg.end(), closed, ...this.#closing]).then(() => {}));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

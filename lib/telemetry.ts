@@ -9,7 +9,7 @@
  * @module
  */
 import { type Context, type Meter, metrics, propagation, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { getNumberFromEnv, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
   detectResources,
@@ -31,6 +31,7 @@ import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
+import { redactUrl } from "./util/redact.ts";
 
 export { ensureContextManager } from "./util/context_manager.ts";
 
@@ -78,7 +79,7 @@ export interface Telemetry {
   readonly meter: Meter;
   /** The most recent ended spans, Jaeger or not. */
   readonly spans: RecentSpans;
-  /** The OTLP traces URL spans are sent to, or undefined when none. */
+  /** The OTLP traces URL spans are sent to (credentials hidden), or undefined when none. */
   readonly exportingTo: string | undefined;
   /** Pushes pending spans to the exporter; never waits longer than `flushTimeoutMs`. */
   flush(): Promise<void>;
@@ -118,11 +119,13 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   const serviceName = String(resource.attributes["service.name"]);
   const serviceInstanceId = String(resource.attributes["service.instance.id"]);
   const spans = new RecentSpans(options.recentSpans ?? 2_000);
-  const exportingTo = await findOtlpTracesUrl(options.otlpEndpoint);
+  const tracesUrl = await findOtlpTracesUrl(options.otlpEndpoint);
+  // What banners, /api/info and export reports show: never the endpoint's credentials.
+  const exportingTo = tracesUrl && redactUrl(tracesUrl);
 
   const processors: SpanProcessor[] = [spans];
-  if (exportingTo) {
-    const exporter = new OTLPTraceExporter({ url: exportingTo, timeoutMillis: Math.min(1_000, flushTimeoutMs) });
+  if (tracesUrl && exportingTo) {
+    const exporter = new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: Math.min(1_000, flushTimeoutMs) });
     processors.push(
       new BatchSpanProcessor(new ReportingExporter(exporter, exportingTo, log), {
         scheduledDelayMillis: 500,
@@ -130,7 +133,12 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       }),
     );
   }
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: processors, sampler: KEEP_LOCALLY });
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    spanProcessors: processors,
+    sampler: KEEP_LOCALLY,
+    spanLimits: spanLimits(),
+  });
   const reader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
 
@@ -191,6 +199,26 @@ const KEEP_LOCALLY: Sampler = {
   },
   toString: () => "KeepLocallySampler",
 };
+
+/** Longest attribute value kept on a span, in characters (OTEL_*_ATTRIBUTE_VALUE_LENGTH_LIMIT can change it). */
+export const SPAN_ATTRIBUTE_VALUE_LIMIT = 4_096;
+
+/**
+ * The SDK keeps attribute values of any length by default: a request with a
+ * 60 KB URL or User-Agent would be held whole on its span, in the in-memory
+ * ring and in every export. Values are cut at 4,096 characters (a leak's
+ * `code.stacktrace` fits), at most 64 attributes per span; the
+ * OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT / OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT
+ * and OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT variables still apply when set.
+ */
+function spanLimits() {
+  return {
+    attributeValueLengthLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
+      getNumberFromEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? SPAN_ATTRIBUTE_VALUE_LIMIT,
+    attributeCountLimit: getNumberFromEnv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ??
+      getNumberFromEnv("OTEL_ATTRIBUTE_COUNT_LIMIT") ?? 64,
+  };
+}
 
 /** The Telemetry set up by {@linkcode setupTelemetry}, if any. */
 export function currentTelemetry(): Telemetry | undefined {

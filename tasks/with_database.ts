@@ -24,7 +24,9 @@ const child = new Deno.Command(command, {
   stdout: "inherit",
   stderr: "inherit",
 }).spawn();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+// The command gets the signal; the embedded Postgres (its own process group, so a Ctrl+C never reaches it) is
+// stopped once the command has exited, or by its lifeline if this process dies first.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   Deno.addSignalListener(signal, () => child.kill(signal));
 }
 const status = await child.status;

@@ -52,6 +52,18 @@ Deno.test({
       const page = browser.pages()[0] ?? await browser.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (error) => pageErrors.push(error.message));
+      // The Content-Security-Policy must let the page, plotly and the waterfall's inline styles work.
+      page.on("console", (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) pageErrors.push(message.text());
+      });
+      const postTypes = new Set<string>();
+      page.on("request", (request) => {
+        if (request.method() === "POST") postTypes.add(request.headers()["content-type"] ?? "(none)");
+      });
+      await page.addInitScript(
+        `globalThis.__cspViolations = []; document.addEventListener("securitypolicyviolation", ` +
+          `(e) => globalThis.__cspViolations.push(e.violatedDirective + " " + e.blockedURI));`,
+      );
       await page.goto(service.url);
       await page.waitForSelector("body[data-ready=true]");
       assertEquals(await page.textContent("#about-faults"), "every 2nd query fails");
@@ -122,6 +134,9 @@ Deno.test({
 
       await page.screenshot({ path: new URL("demo-page.png", ARTIFACTS).pathname, fullPage: true });
       assertEquals(pageErrors, []);
+      const violations = await page.evaluate("globalThis.__cspViolations ?? []");
+      assertEquals(violations, [], "no Content-Security-Policy violation");
+      assertEquals([...postTypes], ["application/json"], "the page's POSTs are JSON (browser_guard.ts)");
     } finally {
       await browser.close();
       await Deno.remove(profile, { recursive: true }).catch(() => {});

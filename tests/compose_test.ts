@@ -118,7 +118,10 @@ Deno.test("the image's files run the service with the compose settings (Postgres
     try {
       assert(service.address, `no banner: ${service.stdout}`);
       assertStringIncludes(service.stdout, "(DATABASE_URL)");
-      const good = await fetch(new URL("api/good", service.address), { method: "POST" });
+      const good = await fetch(new URL("api/good", service.address), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      });
       assertEquals((await good.json()).ok, true);
       const plotly = await fetch(new URL("vendor/plotly.min.js", service.address));
       assertEquals([plotly.status, (await plotly.bytes()).length > 1_000_000], [200, true]);

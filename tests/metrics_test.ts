@@ -32,7 +32,10 @@ async function leakyApp(telemetry: Awaited<ReturnType<typeof setupTelemetry>>) {
     spans: telemetry.spans,
     metrics: () => telemetry.prometheusMetrics(),
   });
-  const post = async (path: string) => (await app(new Request(`http://127.0.0.1${path}`, { method: "POST" }))).status;
+  const post = async (path: string) =>
+    (await app(
+      new Request(`http://127.0.0.1${path}`, { method: "POST", headers: { "content-type": "application/json" } }),
+    )).status;
   assertEquals(await post("/api/bad"), 500, "the query failed and leaked its connection");
   assertEquals(await post("/api/bad"), 503, "the next request timed out");
   return { app, pool, name };
@@ -86,7 +89,7 @@ Deno.test("GET /metrics serves the pool's series in the Prometheus text format, 
     }
 
     const post = await app(new Request("http://127.0.0.1/metrics", { method: "POST" }));
-    assertEquals([post.status, post.headers.get("allow")], [405, "GET"]);
+    assertEquals([post.status, post.headers.get("allow")], [405, "GET, HEAD"]);
     await post.body?.cancel();
   } finally {
     await pool.end();

@@ -51,7 +51,10 @@ async function startReplica(poolName: string): Promise<ServiceProcess & { port: 
 }
 
 async function post(service: ServiceProcess, path: string): Promise<number> {
-  const response = await fetch(new URL(path, service.address), { method: "POST" });
+  const response = await fetch(new URL(path, service.address), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+  });
   await response.body?.cancel();
   return response.status;
 }

@@ -58,7 +58,9 @@ function newService(options: { failEvery?: number; failRate?: number; max?: numb
   });
   const call = async (method: string, path: string, init: RequestInit = {}): Promise<Reply> => {
     const started = performance.now();
-    const response = await app(new Request(`http://127.0.0.1:9000${path}`, { method, ...init }));
+    // POSTs as a script sends them: JSON (lib/service/browser_guard.ts refuses other types without a same origin).
+    const headers = method === "POST" ? { "content-type": "application/json", ...init.headers } : init.headers;
+    const response = await app(new Request(`http://127.0.0.1:9000${path}`, { method, ...init, headers }));
     const text = await response.text();
     bodies.push(text);
     const ms = performance.now() - started;
@@ -174,7 +176,7 @@ Deno.test("bad input gets a 4xx JSON message and the service keeps serving", asy
     ["GET", "/nope", {}, 404, "Nothing is served at /nope"],
     ["GET", "/api/bad", {}, 405, "/api/bad accepts POST, not GET"],
     ["GET", "/api/reset", {}, 405, "/api/reset accepts POST, not GET"],
-    ["POST", "/api/pool", {}, 405, "/api/pool accepts GET, not POST"],
+    ["POST", "/api/pool", {}, 405, "/api/pool accepts GET, HEAD, not POST"],
     ["DELETE", "/api/good", {}, 405, "accepts POST, not DELETE"],
     ["POST", "/api/bad", { body: "{not json" }, 400, "The request body is not valid JSON"],
     ["POST", "/api/good", { body: "[1,2]" }, 400, "must be a JSON object, not an array"],
@@ -191,7 +193,7 @@ Deno.test("bad input gets a 4xx JSON message and the service keeps serving", asy
     assertEquals(reply.status, status, `${method} ${path}`);
     assertEquals(reply.body.ok, false);
     assertStringIncludes(reply.body.error, message);
-    if (status === 405) assertEquals(reply.headers.get("allow"), path === "/api/pool" ? "GET" : "POST");
+    if (status === 405) assertEquals(reply.headers.get("allow"), path === "/api/pool" ? "GET, HEAD" : "POST");
   }
   assertEquals(pool.stats().active + pool.stats().leaked, 0, "no bad request touched the pool");
   assertEquals((await call("POST", "/api/good")).status, 200, "still serving");
@@ -350,7 +352,10 @@ Deno.test("startService() serves the page and the API over a real socket on 127.
       assert(bytes.length > (path.startsWith("vendor") ? 1_000_000 : 1_000), `${path} has its content`);
     }
 
-    const response = await fetch(new URL("api/bad", service.url), { method: "POST" });
+    const response = await fetch(new URL("api/bad", service.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     const body = await response.json();
     assertEquals([response.status, body.ok], [200, true]);
     const server = only(spansOf(body.traceId), "POST /api/bad");
@@ -417,7 +422,10 @@ Deno.test("main.ts stops on SIGTERM: finishes, ends the pool and exits 0", async
     OTEL_EXPORTER_OTLP_ENDPOINT: "",
   });
   assert(service.address, `the banner names the URL: ${service.stdout}`);
-  const response = await fetch(new URL("api/bad", service.address), { method: "POST" });
+  const response = await fetch(new URL("api/bad", service.address), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+  });
   assertEquals(response.status, 200);
   await response.body?.cancel();
   assertEquals((await backendsOf(poolName)).length, 1);
@@ -444,7 +452,12 @@ Deno.test("trace and leak-search links are offered only when traces reach a Jaeg
         about: { exportingTo, serviceName: "leak-lab", jaegerUi: "http://localhost:16686" },
       });
       const info = await (await app(new Request("http://127.0.0.1:9000/api/info"))).json();
-      const bad = await (await app(new Request("http://127.0.0.1:9000/api/bad", { method: "POST" }))).json();
+      const bad = await (await app(
+        new Request("http://127.0.0.1:9000/api/bad", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        }),
+      )).json();
       const html = await (await app(new Request(`http://127.0.0.1:9000/api/traces/${bad.traceId}?format=html`)))
         .text();
       if (exportingTo) {

@@ -65,6 +65,16 @@ export function parsePostgresUrl(url: string): URL {
         `Expected postgres://user:password@host:5432/database; fix it, ${FALLBACK_HINT}.`,
     );
   }
+  // "postgres://app:12/34@db/shop" parses, as host "app", port 12 and path "/34@db/shop": a password with "/", "?" or
+  // "#" ends the host part early. Connecting would send the rest of the password to a server named after the user.
+  if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) {
+    throw new DatabaseConnectionError(
+      "malformed-url",
+      shown,
+      `DATABASE_URL has an "@" after its host: "${shown}". If the password contains "/", "?", "#" or "@", ` +
+        `percent-encode them (/ → %2F, ? → %3F, # → %23, @ → %40); fix it, ${FALLBACK_HINT}.`,
+    );
+  }
   return parsed;
 }
 

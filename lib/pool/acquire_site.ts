@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { projectPath, relativeToProject } from "../util/project_path.ts";
 
 // The pool's own files: lib/pool.ts and everything in lib/pool/. Frames in
 // them are how the caller got to acquire(), never where it was called.
@@ -16,17 +17,22 @@ const inPool = (location: string) => location === POOL_FRONT_DOOR || location.st
 // `<anonymous>` is code evaluated by the runtime: a Deno Jupyter cell or the REPL.
 const FRAME_LOCATION = /\(?((?:file|https?|npm|jsr):[^\s()]+?|<anonymous>):(\d+):(\d+)\)?\s*$/;
 
-/** The acquiring code's stack frames, with the pool's own frames and runtime internals removed. */
+/**
+ * The acquiring code's stack frames, with the pool's own frames and runtime
+ * internals removed, and paths relative to the project (see `acquireSite`).
+ */
 export function acquireStack(captured: Error): string {
+  return callerFrames(captured).map((line) => `    ${relativeToProject(line.trim())}`).join("\n");
+}
+
+function callerFrames(captured: Error): string[] {
   return (captured.stack ?? "")
     .split("\n")
     .slice(1)
     .filter((line) => {
       const location = FRAME_LOCATION.exec(line)?.[1];
       return location !== undefined && !inPool(location);
-    })
-    .map((line) => `    ${line.trim()}`)
-    .join("\n");
+    });
 }
 
 /**
@@ -45,18 +51,11 @@ export function acquireStack(captured: Error): string {
  * ```
  */
 export function acquireSite(captured: Error): string {
-  const first = FRAME_LOCATION.exec(acquireStack(captured).split("\n")[0] ?? "");
+  const first = FRAME_LOCATION.exec(callerFrames(captured)[0] ?? "");
   if (!first) return "(unknown)";
   return `${displayPath(first[1])}:${first[2]}:${first[3]}`;
 }
 
-const PROJECT = new URL("../../", import.meta.url).href;
-
 function displayPath(location: string): string {
-  if (location === "<anonymous>") return "notebook cell";
-  const cwd = `file://${Deno.cwd()}/`;
-  for (const base of [PROJECT, cwd]) {
-    if (location.startsWith(base)) return location.slice(base.length);
-  }
-  return location;
+  return location === "<anonymous>" ? "notebook cell" : projectPath(location);
 }

@@ -13,7 +13,8 @@
  * | `GET  /api/traces`        | recent traces (`?limit=`, `?all=true` includes GET requests)   |
  * | `GET  /api/traces/:id`    | one trace's spans and events (`?format=html`: a waterfall)     |
  *
- * POST bodies are optional: none, or `{}`.
+ * POST bodies are optional: none, or `{}`, sent as `Content-Type: application/json`
+ * (browser_guard.ts refuses other types from anything but the page itself).
  *
  * @module
  */
@@ -56,6 +57,8 @@ export interface ApiDeps {
   spans: RecentSpans;
   traceUrl: (traceId: string) => string;
   about: ServiceAbout;
+  /** How long a client may take to send a POST body. @default BODY_TIMEOUT_MS */
+  bodyTimeoutMs?: number;
 }
 
 /** How a handler's failure is answered. */
@@ -77,7 +80,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       method: "POST",
       path: "/api/reset",
       handle: async ({ request }) => {
-        await readOptionalJsonObject(request);
+        await readOptionalJsonObject(request, { timeoutMs: deps.bodyTimeoutMs });
         const reclaimed = deps.pool.reset();
         deps.faults.reset();
         return json({ ok: true, reclaimed, pool: deps.pool.stats() });
@@ -90,7 +93,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
 }
 
 async function runHandler(deps: ApiDeps, { request, span }: RequestContext, which: "bad" | "good") {
-  await readOptionalJsonObject(request);
+  await readOptionalJsonObject(request, { timeoutMs: deps.bodyTimeoutMs });
   const { traceId } = span.spanContext();
   const about = {
     endpoint: which,

@@ -15,6 +15,8 @@ import { inServerSpan } from "./http_span.ts";
 import { METRICS_PATH, metricsResponse, metricsRoutes, type ScrapeMetrics } from "./metrics_route.ts";
 import { pageRoutes } from "./page_files.ts";
 import { Router } from "./router.ts";
+import { crossSiteRefusal, hostRefusal, SECURITY_HEADERS } from "./browser_guard.ts";
+import { relativeToProject } from "../util/project_path.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -33,6 +35,10 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Serves `GET /metrics` (Prometheus text format): setupTelemetry's `prometheusMetrics`. @default no /metrics */
   metrics?: ScrapeMetrics;
+  /** How long a client may take to send a POST body before it gets 408. @default BODY_TIMEOUT_MS (5 s) */
+  bodyTimeoutMs?: number;
+  /** Host names served besides loopback ones, `*` for any (config.allowedHosts): see browser_guard.ts. @default none */
+  allowedHosts?: readonly string[];
 }
 
 /** A `Deno.serve` handler. */
@@ -57,6 +63,7 @@ export function createApp(deps: AppDeps): App {
       faults: deps.faults,
       spans: deps.spans,
       traceUrl,
+      bodyTimeoutMs: deps.bodyTimeoutMs,
       about: {
         database: "unknown",
         databaseSource: "other",
@@ -70,16 +77,23 @@ export function createApp(deps: AppDeps): App {
   ]);
   const log = deps.log;
   const metrics = deps.metrics;
+  const allowedHosts = deps.allowedHosts ?? [];
 
   return async (request, info) => {
     const started = performance.now();
     const url = new URL(request.url);
-    // Scrapes are not traced: a span per scrape, forever, would crowd out the requests worth reading.
-    if (metrics && url.pathname === METRICS_PATH && request.method === "GET") return await metricsResponse(metrics);
+    // Scrapes are not traced: a span per scrape, forever, would crowd out the requests worth reading. The Host
+    // check still applies (a rebound name must not read the pool either): compose's Prometheus is allowed by name.
+    if (metrics && url.pathname === METRICS_PATH && request.method === "GET") {
+      const wrongHost = hostRefusal(url, allowedHosts);
+      return wrongHost ? errorResponse(wrongHost) : await metricsResponse(metrics);
+    }
     const match = router.match(request.method, url.pathname);
     const route = match.kind === "found" ? match.route.path : undefined;
     const response = await inServerSpan(deps.pool, request, url, route, async (span) => {
       try {
+        const wrongHost = hostRefusal(url, allowedHosts);
+        if (wrongHost) throw wrongHost;
         if (match.kind === "not-found") {
           throw new HttpError(404, `Nothing is served at ${url.pathname}. Endpoints: ${router.list().join(", ")}.`);
         }
@@ -87,22 +101,33 @@ export function createApp(deps: AppDeps): App {
           const allow = match.allow.join(", ");
           throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${request.method}.`, { allow });
         }
+        const crossSite = crossSiteRefusal(request, url);
+        if (crossSite) throw crossSite;
         return await match.route.handle({ request, url, span }, match.params);
       } catch (error) {
         if (error instanceof HttpError) return errorResponse(error);
         // A bug in the service itself: answer, keep serving, and keep the details in the trace and the log.
         const message = error instanceof Error ? error.message : String(error);
-        span.recordException(error instanceof Error ? error : message);
+        const stack = relativeToProject((error as Error)?.stack ?? message);
+        span.recordException(error instanceof Error ? { name: error.name, message, stack } : message);
         span.setStatus({ code: SpanStatusCode.ERROR, message });
-        log?.(`Unexpected error on ${request.method} ${url.pathname}: ${(error as Error)?.stack ?? message}`);
+        log?.(`Unexpected error on ${request.method} ${url.pathname}: ${stack}`);
         return errorResponse(new HttpError(500, `Internal error while handling ${url.pathname}: ${message}`));
       }
     }, info);
-    if (log && (request.method !== "GET" || response.status >= 400)) {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+    if (log && ((request.method !== "GET" && request.method !== "HEAD") || response.status >= 400)) {
       const trace = response.headers.get("traceresponse")?.split("-")[1];
       const ms = (performance.now() - started).toFixed(1);
       log(`${request.method} ${url.pathname} → ${response.status} in ${ms} ms (trace ${trace})`);
     }
-    return response;
+    return request.method === "HEAD" ? await withoutBody(response) : response;
   };
+}
+
+/** A HEAD answer: the GET answer's status and headers (Content-Length included), no body. */
+async function withoutBody(response: Response): Promise<Response> {
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(response.body ? (await response.bytes()).byteLength : 0));
+  return new Response(null, { status: response.status, headers });
 }

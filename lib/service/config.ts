@@ -5,6 +5,7 @@
  * |-------------------------------|-------------------------|------------------------------------------------|
  * | `HOST`                        | `127.0.0.1`             | address to listen on (`0.0.0.0` in a container)|
  * | `PORT`                        | `9000`                  | port to listen on; `0` picks a free one        |
+ * | `ALLOWED_HOSTS`               | loopback names only     | other `Host` names served, comma-separated (`*` = any) |
  * | `DATABASE_URL`                | embedded PostgreSQL     | the Postgres to use (`postgres://…`)           |
  * | `POOL_NAME`                   | `demo`                  | pool name; `application_name` is `leak-lab:<name>` |
  * | `POOL_MAX`                    | `5`                     | connections in the pool                        |
@@ -21,11 +22,19 @@
  * The last three are read by lib/telemetry.ts; they are listed here so this
  * table is the whole story.
  *
+ * Requests are served only for loopback `Host` names (`localhost`,
+ * `127.0.0.1`, `[::1]`), `HOST` when it is a name rather than `0.0.0.0`, and
+ * `ALLOWED_HOSTS`: so that no web page can reach the service through DNS
+ * rebinding (lib/service/browser_guard.ts). In docker compose the browser
+ * still uses `localhost:9000`; another container that calls the service by
+ * its compose name needs that name in `ALLOWED_HOSTS`.
+ *
  * @module
  */
 import { FaultSchedule } from "../demo/fault_schedule.ts";
 import type { AcquireSitePolicy } from "../pool.ts";
 import { ConfigError, type Env, envInteger, envString } from "../util/env.ts";
+import { isLoopbackHost } from "./browser_guard.ts";
 
 export { ConfigError, type Env } from "../util/env.ts";
 
@@ -35,6 +44,8 @@ export interface ServiceConfig {
   host: string;
   /** @default 9000 */
   port: number;
+  /** `Host` names served besides loopback ones: ALLOWED_HOSTS, and HOST when it is a name. @default [] */
+  allowedHosts: string[];
   /** @default undefined (embedded PostgreSQL) */
   databaseUrl: string | undefined;
   pool: {
@@ -65,9 +76,11 @@ export interface ServiceConfig {
  * ```
  */
 export function readConfig(env: Env = Deno.env): ServiceConfig {
+  const host = envString(env, "HOST") ?? "127.0.0.1";
   return {
-    host: envString(env, "HOST") ?? "127.0.0.1",
+    host,
     port: envInteger(env, "PORT", { fallback: 9000, min: 0, max: 65_535, hint: "0 picks a free port" }),
+    allowedHosts: allowedHosts(env, host),
     databaseUrl: envString(env, "DATABASE_URL"),
     pool: {
       name: envString(env, "POOL_NAME") ?? "demo",
@@ -97,4 +110,23 @@ function sitePolicy(value: string): AcquireSitePolicy {
     `CAPTURE_ACQUIRE_SITES must be always, adaptive or never: current value is "${value}". ` +
       `Fix it or unset it to use always.`,
   );
+}
+
+/** Addresses that mean "every interface": not a name a browser would use. */
+const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
+
+function allowedHosts(env: Env, host: string): string[] {
+  const names = (envString(env, "ALLOWED_HOSTS") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  for (const name of names) {
+    if (name !== "*" && name !== "" && !/^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)$/.test(name)) {
+      throw new ConfigError(
+        "ALLOWED_HOSTS",
+        `ALLOWED_HOSTS must be host names separated by commas (no scheme, port or path), or * for any: current ` +
+          `value has "${name}". Fix it or unset it to serve loopback names only.`,
+      );
+    }
+  }
+  const hostName = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host.toLowerCase();
+  if (!WILDCARDS.has(host) && !isLoopbackHost(hostName)) names.push(hostName);
+  return [...new Set(names.filter((name) => name !== ""))];
 }

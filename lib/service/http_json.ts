@@ -34,21 +34,32 @@ export function errorResponse(error: HttpError): Response {
 /** Largest request body read, in bytes: the endpoints take no real input. */
 export const MAX_BODY_BYTES = 1024;
 
+/** Longest a client may take to send a request body; a slow one gets 408 and its connection closes. */
+export const BODY_TIMEOUT_MS = 5_000;
+
+/** Options for {@linkcode readOptionalJsonObject}. */
+export interface BodyOptions {
+  /** Keys the object may have. @default none */
+  allowed?: readonly string[];
+  /** How long the client may take to send the body. @default BODY_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
 /**
  * Reads a POST body that must be empty or a JSON object whose keys are all in
- * `allowed` (the demo's endpoints read none today).
+ * `allowed` (the demo's endpoints read none today). The body is read as a
+ * stream and never beyond {@linkcode MAX_BODY_BYTES}: a bigger one (declared
+ * or not: chunked bodies have no Content-Length) is cancelled, not buffered.
  *
- * @throws {HttpError} 413 when the body is too big, 400 when it is not such an object
+ * @throws {HttpError} 413 when the body is too big, 408 when it arrives too
+ *   slowly, 400 when it is not such an object or could not be read (the
+ *   client went away mid-body: its mistake, not an error of the service)
  */
 export async function readOptionalJsonObject(
   request: Request,
-  allowed: readonly string[] = [],
+  { allowed = [], timeoutMs = BODY_TIMEOUT_MS }: BodyOptions = {},
 ): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge(declared);
-  const text = await request.text();
-  const bytes = new TextEncoder().encode(text).length;
-  if (bytes > MAX_BODY_BYTES) throw tooLarge(bytes);
+  const text = await readSmallBody(request, timeoutMs);
   if (text.trim() === "") return {};
   const expected = allowed.length === 0
     ? "Send no body, or an empty JSON object {}."
@@ -73,9 +84,66 @@ export async function readOptionalJsonObject(
   return body as Record<string, unknown>;
 }
 
-function tooLarge(bytes: number): HttpError {
+/** The body as text, read chunk by chunk up to MAX_BODY_BYTES within `timeoutMs`; the rest is cancelled. */
+async function readSmallBody(request: Request, timeoutMs: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(`${declared} bytes`);
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(408, `The request body did not arrive within ${timeoutMs} ms. Send it at once.`)),
+      timeoutMs,
+    );
+  });
+  late.catch(() => {}); // handled by the race below; never an unhandled rejection
+  try {
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await Promise.race([reader.read(), late]);
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        throw new HttpError(
+          400,
+          `The request body could not be read (${(error as Error)?.message ?? error}): ` +
+            `the client closed the connection or sent a malformed body.`,
+        );
+      }
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
+      if (size > MAX_BODY_BYTES) throw tooLarge(`more than ${MAX_BODY_BYTES} bytes`);
+      chunks.push(chunk.value);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {}); // stop reading: the connection closes after the answer
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return new TextDecoder().decode(concat(chunks, size));
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
+}
+
+function tooLarge(size: string): HttpError {
   return new HttpError(
     413,
-    `The request body is ${bytes} bytes; this endpoint accepts at most ${MAX_BODY_BYTES}. Send no body, or {}.`,
+    `The request body is ${size}; this endpoint accepts at most ${MAX_BODY_BYTES}. Send no body, or {}.`,
   );
 }

@@ -1,7 +1,8 @@
 /**
  * A tiny router: a table of method + path pattern → handler. It tells a path
  * nobody serves (404) from a method the path does not take (405, with the
- * `Allow` header the caller needs).
+ * `Allow` header the caller needs). HEAD is served by the GET route (the app
+ * drops the body), as HTTP requires of every GET resource.
  *
  * @module
  */
@@ -28,16 +29,17 @@ export class Router<Ctx> {
     this.#routes = routes.map((route) => ({ route, pattern: new URLPattern({ pathname: route.path }) }));
   }
 
-  /** Finds the route for `method` and `pathname`. */
+  /** Finds the route for `method` and `pathname`; HEAD finds the GET route. */
   match(method: string, pathname: string): RouteMatch<Ctx> {
+    const wanted = method === "HEAD" ? "GET" : method;
     const allow: string[] = [];
     for (const { route, pattern } of this.#routes) {
       const found = pattern.exec({ pathname });
       if (!found) continue;
-      if (route.method === method) {
+      if (route.method === wanted) {
         return { kind: "found", route, params: found.pathname.groups as Record<string, string> };
       }
-      allow.push(route.method);
+      allow.push(...(route.method === "GET" ? ["GET", "HEAD"] : [route.method]));
     }
     return allow.length > 0 ? { kind: "wrong-method", allow } : { kind: "not-found" };
   }

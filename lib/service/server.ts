@@ -8,6 +8,8 @@
 import { type Database, openDatabase } from "../database.ts";
 import { TracedPool } from "../pool.ts";
 import { jaegerUiUrl, setupTelemetry, type Telemetry } from "../telemetry.ts";
+import { eventually } from "../util/eventually.ts";
+import { raceTimeout } from "../util/race_timeout.ts";
 import { createApp } from "./app.ts";
 import type { ServiceConfig } from "./config.ts";
 import { tracedHandlers } from "./demo_pool.ts";
@@ -31,9 +33,22 @@ export interface RunningService extends AsyncDisposable {
   readonly port: number;
   readonly pool: TracedPool;
   readonly telemetry: Telemetry;
-  /** Stops serving, ends the pool, then shuts down what this call started. Idempotent. */
+  /**
+   * Stops within {@linkcode SHUTDOWN_BUDGET_MS}: stops accepting connections,
+   * lets requests that hold a connection finish, ends the pool (requests still
+   * waiting for a connection get 503 at once instead of waiting
+   * `acquireTimeoutMs`), waits for every response, then stops the database and
+   * flushes the traces if this call started them. Idempotent.
+   */
   close(): Promise<void>;
 }
+
+/** Longest `close()` takes; what is not done by then is left to the process exit (the embedded database's lifeline). */
+export const SHUTDOWN_BUDGET_MS = 3_000;
+/** Longest requests holding a connection get to finish their query before the pool ends under them. */
+const DRAIN_GRACE_MS = 1_000;
+/** Kept for stopping the database and flushing traces, however long clients hold their connections. */
+const STOP_RESERVE_MS = 1_000;
 
 /** The service could not start; the message says why and what to do. */
 export class StartupError extends Error {
@@ -55,6 +70,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
   const log = options.log ?? ((line: string) => console.log(line));
   const ownTelemetry = !options.telemetry;
   const telemetry = options.telemetry ?? await setupTelemetry();
+  // What this call started, stopped last-first if start-up fails, and last by close(): database, telemetry.
   const cleanups: (() => Promise<void>)[] = ownTelemetry ? [() => telemetry.shutdown()] : [];
   const cleanUp = async () => {
     for (const step of cleanups.splice(0).reverse()) await step().catch(() => {});
@@ -67,7 +83,6 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       ...config.pool,
       log: options.warn ?? ((line: string) => console.warn(line)),
     });
-    cleanups.push(() => pool.end());
     const app = createApp({
       pool,
       // simulate a flaky database: this schedule (FAIL_EVERY / FAIL_RATE) decides which queries fail,
@@ -84,25 +99,45 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       },
       log,
       metrics: () => telemetry.prometheusMetrics(),
+      allowedHosts: config.allowedHosts,
     });
-    const server = listen(config, app);
-    cleanups.push(() => server.shutdown());
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = listen(config, app);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
     const shown = ["0.0.0.0", "::", "[::]"].includes(config.host) ? "localhost" : config.host;
     const url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${server.addr.port}/`;
     log(banner(url, database, telemetry, config));
     let closing: Promise<void> | undefined;
-    return {
-      url,
-      port: server.addr.port,
-      pool,
-      telemetry,
-      close: () => (closing ??= cleanUp()),
-      [Symbol.asyncDispose]: () => (closing ??= cleanUp()),
-    };
+    const close = () => (closing ??= shutDown(server, pool, cleanUp));
+    return { url, port: server.addr.port, pool, telemetry, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await cleanUp();
     throw error;
   }
+}
+
+/** The one shutdown sequence (see {@linkcode RunningService.close}), bounded by {@linkcode SHUTDOWN_BUDGET_MS}. */
+async function shutDown(
+  server: Deno.HttpServer<Deno.NetAddr>,
+  pool: TracedPool,
+  stopTheRest: () => Promise<void>,
+): Promise<void> {
+  const deadline = performance.now() + SHUTDOWN_BUDGET_MS;
+  const left = () => Math.max(0, deadline - performance.now());
+  const answered = server.shutdown(); // no new connections; resolves when every request has its response
+  // A request holding a connection is a query away from its answer. One waiting behind leaked connections would only
+  // time out: ending the pool answers it now (PoolEndedError → 503 "service stopping").
+  await eventually(() => pool.stats(), (s) => s.active === s.leaked, {
+    timeoutMs: Math.min(DRAIN_GRACE_MS, left()),
+    intervalMs: 10,
+  });
+  // Connections that never finish a request (Deno.serve has no header or idle timeout) must not hold up the rest.
+  await raceTimeout(Promise.allSettled([pool.end(), answered]), Math.max(0, left() - STOP_RESERVE_MS));
+  await raceTimeout(stopTheRest(), left());
 }
 
 function listen(config: ServiceConfig, app: ReturnType<typeof createApp>): Deno.HttpServer<Deno.NetAddr> {

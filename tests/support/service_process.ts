@@ -1,47 +1,7 @@
 /**
- * Runs `main.ts` as a real process for tests that need the whole service:
- * start it, wait for its banner, then stop it with a signal and collect what
- * it printed.
+ * `main.ts` as a real process, for tests that need the whole service: the
+ * helper lives in tasks/ because `deno task soak` drives the service the same way.
  *
  * @module
  */
-
-/** A running demo service process. */
-export interface ServiceProcess {
-  /** The URL from the banner ("service: http://…"), if it printed one. */
-  address: string | undefined;
-  /** Everything printed to stdout so far. */
-  stdout: string;
-  /** Sends `signal`, reads the rest of stdout and resolves with the exit code and stderr. */
-  stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-/** Starts `main.ts` in `cwd` with `env` and waits until it says it is serving (or exits). */
-export async function startServiceProcess(cwd: string | URL, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
-    cwd,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
-  while (!stdout.includes("Press Ctrl+C")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    stdout += value;
-  }
-  return {
-    address: stdout.match(/service: (http:\/\/\S+)/)?.[1],
-    stdout,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      child.kill(signal);
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stdout += chunk.value;
-      const { code } = await child.status;
-      return { code, stdout, stderr: await stderr };
-    },
-  };
-}
+export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from "../../tasks/service_process.ts";

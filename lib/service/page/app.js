@@ -7,7 +7,9 @@ const state = { info: undefined, busy: false, requests: 0, counts: { ok: 0, fail
 const $ = (selector) => document.querySelector(selector);
 
 async function call(method, path) {
-  const response = await fetch(path, { method });
+  // POSTs change the service's state: it takes them as JSON only, a type no other site can send without asking first.
+  const init = method === "POST" ? { method, headers: { "content-type": "application/json" }, body: "{}" } : { method };
+  const response = await fetch(path, init);
   const body = await response.json().catch(() => ({ error: `HTTP ${response.status} with a body that is not JSON` }));
   return { status: response.status, body };
 }
