@@ -55,8 +55,8 @@ Deno.test(step.test(`${FILE} passes leak-lab/release-on-every-path, with no deno
       `${FILE} has ${comments} for the rule (line${ignores.length === 1 ? "" : "s"} ${
         listOf(ignores.map((c) => c.line))
       }: ${texts}). An ignore ` +
-        "comment silences the report, not the leak: `deno lint` stops saying it, and the connection still leaks " +
-        "on that path. The checkpoint runs the rule without them" +
+        "comment hides the report from `deno lint`; it gives no connection back, and the path the report names is " +
+        "still there. The checkpoint runs the rule without them" +
         (findings.length > 0
           ? `, and it still reports ${count}:\n\n${list}\n\nRemove the comments and fix what the rule says.`
           : ", and it finds nothing left to hide: remove the comments."),
@@ -236,8 +236,8 @@ function judgeResult(call: Call, outcome: RequestOutcome<unknown>, spans: readon
           : queryFailedIn(spans, outcome.traceId)
           ? `returned ${shown(outcome.value)}: its query failed, but the error was caught and swallowed. Fix the ` +
             "leak, not the error: let the error reach the caller."
-          : `returned ${shown(outcome.value)}: its query never failed, so ${call.fn} no longer runs the query it ` +
-            "ran before."),
+          : `returned ${shown(outcome.value)}: no query failed, so ${call.fn} no longer sends Postgres the query ` +
+            "it sent before. Answering without asking Postgres hides the failure as surely as catching it."),
     );
     return;
   }

@@ -1,5 +1,5 @@
 // Mistake: `deno-lint-ignore` above each report: `deno lint` goes quiet, every leak stays.
-// Expect: "silences the report, not the leak"
+// Expect: "hides the report from `deno lint`; it gives no connection back"
 /**
  * Step 4b: the sensor dashboard's queries — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
  *
