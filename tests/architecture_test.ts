@@ -21,6 +21,11 @@ const ALLOWED: Record<string, string[]> = {
   service: ["database", "demo", "pool", "telemetry", "util"],
   workshop: ["database", "demo", "pool", "telemetry", "util"],
 };
+/**
+ * What a module may import from outside lib/: workshop's checkpoints run the project's lint plugin (step 4b), which
+ * imports nothing of ours, so the edge stays one way.
+ */
+const OUTSIDE_LIB: Record<string, string[]> = { workshop: ["lint/"] };
 /** Modules with a front door `lib/<name>.ts`: other modules import that file, never the parts behind it. */
 const FRONT_DOORS = ["database", "notebook", "pool", "telemetry"];
 
@@ -75,7 +80,9 @@ Deno.test("lib/ modules import each other one way, through front doors, and neve
     const from = moduleOf(file);
     for (const target of importsOf(file)) {
       if (!target.startsWith("lib/")) {
-        problems.push(`${file} imports ${target}, outside lib/`);
+        if (!OUTSIDE_LIB[from]?.some((folder) => target.startsWith(folder))) {
+          problems.push(`${file} imports ${target}, outside lib/`);
+        }
         continue;
       }
       const to = moduleOf(target);
@@ -87,6 +94,11 @@ Deno.test("lib/ modules import each other one way, through front doors, and neve
     }
   }
   assertEquals(problems, []);
+  // The plugin stays a leaf: it imports nothing of ours, so lib/ → lint/ cannot close a cycle.
+  for (const file of filesUnder("lint", (path) => path.endsWith(".ts"))) {
+    const outside = importsOf(file).filter((target) => !target.startsWith("lint/"));
+    assertEquals(outside, [], `${file} imports only lint/`);
+  }
 });
 
 Deno.test("nothing outside tests/ imports tests/, and only steps, tasks and tests import lib/workshop/", () => {

@@ -87,8 +87,10 @@ Deno.test("findStep() accepts 3, 03, 1b or the folder name, and a step inserted 
     }
     await Deno.mkdir(`${root}/workshop-steps/01b-inserted/solution`);
     await Deno.writeTextFile(`${root}/workshop-steps/01b-inserted/solution/answer.ts`, "export const answer = 42;\n");
+    await Deno.writeTextFile(`${root}/workshop-steps/01b-inserted/README.md`, "# Step 1b — Inserted thing\n");
     const steps = await listSteps(`${root}/workshop-steps`);
     assertEquals(steps.map((s) => s.label), ["1", "1b", "2"]);
+    assertEquals(steps.map((s) => s.title), ["First thing", "Inserted thing", "Second thing"]);
     assertEquals(findStep(steps, "2").id, "02-second-thing");
     assertEquals(findStep(steps, "02").id, "02-second-thing");
     assertEquals(findStep(steps, "1B").id, "01b-inserted");

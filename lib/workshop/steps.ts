@@ -17,7 +17,7 @@ export interface WorkshopStep {
   label: string;
   /** The folder name, e.g. "03-fix-with-finally". */
   id: string;
-  /** From the README's first heading, without its "Step N —". */
+  /** From the README's first heading, without its "Step N —" (or "Step 4b —"). */
   title: string;
   /** Absolute path of the step folder. */
   dir: string;
@@ -91,7 +91,7 @@ export async function listSteps(stepsDir = STEPS_DIR): Promise<WorkshopStep[]> {
     steps.push({
       label: stepLabel(entry.name),
       id: entry.name,
-      title: (readme.match(/^#\s+(.*)$/m)?.[1] ?? entry.name).replace(/^Step\s+\d+\s*[—–-]\s*/, ""),
+      title: (readme.match(/^#\s+(.*)$/m)?.[1] ?? entry.name).replace(/^Step\s+\d+[a-z]?\s*[—–-]\s*/, ""),
       dir,
       files,
       checkpoint: `${dir}/checkpoint_test.ts`,
