@@ -24,7 +24,7 @@ export class RecentSpans implements SpanProcessor {
   readonly #ring: Ring<ReadableSpan>;
 
   /** @param capacity how many ended spans to keep; must be a positive integer */
-  constructor(capacity = 2_000) {
+  constructor(capacity = 500) {
     this.#ring = new Ring(capacity);
   }
 
