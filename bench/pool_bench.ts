@@ -13,6 +13,7 @@
  *
  * Usage: deno task bench [--rounds N] [--json FILE]
  */
+import denoJson from "../deno.json" with { type: "json" };
 import { type Variant, VARIANTS } from "./pool_worker.ts";
 
 const LABELS: Record<Variant, string> = {
@@ -24,7 +25,7 @@ const LABELS: Record<Variant, string> = {
   bare: "TracedPool, tracing off, `captureAcquireSites: false`",
 };
 const CONCURRENCY = [1, 16] as const;
-const OPS: Record<number, number> = { 1: 1_500, 16: 6_000 };
+const OPS: Record<number, number> = { 1: 3_000, 16: 10_000 };
 
 interface Reply {
   ms: number;
@@ -88,11 +89,18 @@ async function machine(): Promise<string> {
   const pg = (await import("pg")).default;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ version: string }>("SHOW server_version");
+  const { rows } = await client.query<{ server_version: string }>("SHOW server_version");
   await client.end();
-  const cores = navigator.hardwareConcurrency;
-  return `Deno ${Deno.version.deno}, pg ${pg.defaults ? "8.23.1" : "?"}, PostgreSQL ${rows[0].version} on loopback, ` +
-    `${cores} cores, pool max 5`;
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.+)/)?.[1];
+  const cores = `${navigator.hardwareConcurrency} cores${cpu ? ` (${cpu.trim()})` : ""}`;
+  return `Deno ${Deno.version.deno}, ${pinned("pg")}, ${pinned("@opentelemetry/sdk-trace-base")}, ` +
+    `${pinned("@opentelemetry/instrumentation-pg")}; PostgreSQL ${rows[0].server_version} on loopback; ${cores}; pool max 5`;
+}
+
+/** `name@version` as deno.json pins it: the versions the workers ran. */
+function pinned(name: string): string {
+  const spec = (denoJson.imports as Record<string, string>)[name] ?? "";
+  return spec.replace(/^npm:/, "") || `${name} (not in deno.json)`;
 }
 
 if (import.meta.main) {
@@ -113,7 +121,7 @@ if (import.meta.main) {
   const workers = VARIANTS.map((variant) => new Worker(variant));
   await Promise.all(workers.map((worker) => worker.ready()));
 
-  // Spans per lease, from a short run each (the span store keeps at most 2,000).
+  // Spans per lease, from a short run each (at most 400 spans: the store keeps 500).
   const spansPerLease: Record<string, number> = {};
   for (const worker of workers) spansPerLease[worker.variant] = (await worker.run(1, 100)).spans / 100;
   if (spansPerLease.peer === 0) {
