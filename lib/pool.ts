@@ -18,10 +18,9 @@
  * Every leaking span also carries `leaklab.leak=true`, which is what a Jaeger
  * search finds (`LEAK_SEARCH_TAGS`).
  *
- * The tracing must stay cheap enough to leave on in production: spans get
- * explicit times and parents, pool attributes are built once, samples go
- * into typed arrays, the scope rides in the OpenTelemetry context, and by
- * default acquire sites are captured only while the pool shows trouble.
+ * Cheap enough to leave on in production: one clock reading per state
+ * change, attributes built once, samples in typed arrays, and acquire sites
+ * captured by default only while the pool shows trouble.
  *
  * @example
  * ```ts ignore
@@ -37,53 +36,39 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  context,
-  createContextKey,
-  INVALID_SPAN_CONTEXT,
-  type Span,
-  type SpanKind,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from "@opentelemetry/api";
-import { spanTime } from "./pool/span_time.ts";
+import { type Attributes, context, createContextKey, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import pg from "pg";
 import { describeConnectionError } from "./database.ts";
+import { SiteCapture } from "./pool/acquire_site.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolHistory } from "./pool/history.ts";
-import { type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
+import { holders, type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
-import { type AcquireSitePolicy, resolvePoolOptions, type TracedPoolOptions } from "./pool/options.ts";
+import {
+  type AcquireSitePolicy,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+  type TracedPoolOptions,
+} from "./pool/options.ts";
+import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
+import { PoolSpans } from "./pool/pool_spans.ts";
+import { Reclaimer } from "./pool/reclaim.ts";
 import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
-import { cancelStatements } from "./pool/statement_cancel.ts";
+import { spanTime } from "./pool/span_time.ts";
 import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
-import type { Holder, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
+import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
-export {
-  LEAK_ATTRIBUTE,
-  LEAK_SEARCH_TAGS,
-  POOL_EVENT_KINDS,
-  POOL_EVENTS,
-  POOL_SPANS,
-  POOL_TRACE_HINTS,
-} from "./pool/trace_names.ts";
+export * from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
-
-/** What `#startSpan` hands out while nothing is recorded: one object, never ended, never exported. */
-const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
 const SCOPE = createContextKey("leak-lab.pool.scope");
-/** How long, after a leak or an exhaustion, the "adaptive" policy keeps capturing acquire sites. */
-const CAPTURE_AFTER_TROUBLE_MS = 10 * 60_000;
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool {
@@ -94,69 +79,48 @@ export class TracedPool {
   /** When `acquire()` records where it was called: see {@linkcode TracedPoolOptions.captureAcquireSites}. */
   readonly captureAcquireSites: AcquireSitePolicy;
   readonly #pg: pg.Pool;
-  readonly #tracer: Tracer;
+  readonly #spans: PoolSpans;
+  readonly #sites: SiteCapture;
   readonly #report: PoolReporter;
   readonly #active = new Map<pg.PoolClient, Lease>(); // insertion order = oldest first
   readonly #history: PoolHistory;
   readonly #watch: LeakWatch;
   readonly #metrics: PoolMetrics;
   readonly #host: LeaseHost;
-  readonly #poolAttributes: Attributes;
-  readonly #maxReportedHolders: number;
-  readonly #log: (message: string) => void;
-  /** Reclaimed connections being closed (statement cancel, then socket), awaited by end(). */
-  readonly #closing = new Set<Promise<void>>();
-  /** How many reclaimed connections are still open until their statement is cancelled. */
-  #closingCount = 0;
+  readonly #options: ResolvedPoolOptions;
+  readonly #reclaimer: Reclaimer;
   #leaked = 0;
   #nextId = 0;
-  #capturingUntil = 0;
-  /** Whether the last span was recorded; while not, the shared non-recording span stands in (see #startSpan). */
-  #recording = true;
-  #sinceProbe = 0;
   #ended: Promise<void> | undefined;
 
   /** @throws {RangeError} naming the first bad option and its value */
   constructor(options: TracedPoolOptions) {
-    const resolved = resolvePoolOptions(options);
+    const resolved = (this.#options = resolvePoolOptions(options));
     this.name = resolved.name;
     this.max = resolved.max;
     this.acquireTimeoutMs = resolved.acquireTimeoutMs;
     this.leakThresholdMs = resolved.leakThresholdMs;
     this.captureAcquireSites = resolved.captureAcquireSites;
     this.#history = new PoolHistory(resolved.historySize, this.max);
-    this.#tracer = resolved.tracer;
-    this.#maxReportedHolders = resolved.maxReportedHolders;
-    this.#log = resolved.log;
+    this.#spans = new PoolSpans(resolved.tracer);
+    this.#sites = new SiteCapture(this.captureAcquireSites);
     ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
-    this.#pg = new pg.Pool({
-      connectionString: options.connectionString,
-      max: this.max,
-      connectionTimeoutMillis: this.acquireTimeoutMs,
-      idleTimeoutMillis: resolved.idleTimeoutMs,
-      application_name: `leak-lab:${this.name}`,
-    });
-    // A connection that dies while leased must not crash the process: pg-pool
-    // listens only while it is idle.
-    this.#pg.on("connect", (client) => client.on("error", (error) => this.#lost(client, error)));
-    this.#pg.on(
-      "error",
-      (error) => this.#log(`Pool "${this.name}": idle connection failed, removed: ${error.message}`),
-    );
-
-    this.#poolAttributes = resolved.poolAttributes;
-    this.#report = new PoolReporter(this.name, this.#poolAttributes, this.#tracer, this.#log);
+    this.#pg = openPgPool(resolved, (client, error) => this.#lost(client, error), resolved.log);
+    this.#report = new PoolReporter(this.name, resolved.poolAttributes, resolved.tracer, resolved.log);
+    this.#reclaimer = new Reclaimer(resolved);
     this.#host = {
-      startSpan: (name, now, kind) => this.#startSpan(name, now, kind),
+      startSpan: (name, now, kind) => this.#spans.start(name, now, kind),
       poolName: this.name,
       queryAttributes: resolved.queryAttributes,
-      notCaptured: this.captureAcquireSites === "never"
-        ? `captureAcquireSites is "never"`
-        : `the pool was healthy when it was acquired; captureAcquireSites is "adaptive"`,
+      notCaptured: this.#sites.whyNotCaptured,
       giveBack: (lease, client) => this.#giveBack(lease, client),
     };
-    this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (l) => this.#overThreshold(l));
+    this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (lease) => {
+      const why = `held for ${Math.round(lease.ageMs)}ms, longer than leakThresholdMs=${this.leakThresholdMs}`;
+      this.#markLeaked(lease, why);
+      this.#report.overThreshold(lease, this.#leaked);
+    });
     this.#metrics = new PoolMetrics(resolved.meter, this.name, () => this.stats(), {
       thresholdMs: this.leakThresholdMs,
       oldestAgeMs: () => this.#active.values().next().value?.ageMs ?? 0, // #active is oldest first
@@ -172,10 +136,9 @@ export class TracedPool {
   async acquire(): Promise<Lease> {
     if (this.#ended) throw new PoolEndedError(this.name);
     const started = performance.now();
-    const captured = this.#capturesSite(started) ? new Error("acquired here") : undefined; // formatted only if reported
-    const parent = context.active();
-    const scope = parent.getValue(SCOPE) as LeakScope | undefined;
-    const span = this.#startSpan(POOL_SPANS.acquire, started);
+    const captured = this.#sites.wanted(started, this.#leaked) ? new Error("acquired here") : undefined; // formatted only if reported
+    const scope = context.active().getValue(SCOPE) as LeakScope | undefined;
+    const span = this.#spans.start(POOL_SPANS.acquire, started);
     let client: pg.PoolClient;
     try {
       const connecting = this.#pg.connect();
@@ -210,10 +173,7 @@ export class TracedPool {
   }
 
   /** Runs one query on a connection that is returned whatever happens. */
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    params?: unknown[],
-  ): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     await using lease = await this.acquire();
     return await lease.query<R>(text, params);
   }
@@ -226,8 +186,7 @@ export class TracedPool {
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
-    const span = this.#tracingOff() ? NOT_RECORDING : this.#tracer.startSpan(name, options, parent);
-    if (span !== NOT_RECORDING) this.#recording = span.isRecording();
+    const span = this.#spans.startWith(name, options, parent);
     const scope: LeakScope = { name, span, leases: new Set(), ended: false };
     try {
       return await context.with(trace.setSpan(parent, span).setValue(SCOPE, scope), fn, undefined, span);
@@ -236,7 +195,11 @@ export class TracedPool {
       throw error;
     } finally {
       scope.ended = true;
-      for (const lease of scope.leases) this.#leftScope(lease, scope);
+      for (const lease of scope.leases) { // each one still out: released leases leave the set
+        lease.scope = undefined;
+        this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
+        this.#report.outlivedScope(lease, scope, this.#leaked);
+      }
       span.end();
     }
   }
@@ -246,7 +209,7 @@ export class TracedPool {
     const active = this.#active.size;
     return {
       max: this.max,
-      total: this.#pg.totalCount - this.#closingCount,
+      total: this.#pg.totalCount - this.#reclaimer.closing,
       idle: this.#pg.idleCount,
       active,
       available: this.max - active,
@@ -272,7 +235,7 @@ export class TracedPool {
    * busy backends for this pool. Returns how many it reclaimed.
    */
   reset(): number {
-    const span = this.#tracer.startSpan(POOL_SPANS.reset, { attributes: this.#poolAttributes });
+    const span = this.#spans.startWith(POOL_SPANS.reset, { attributes: this.#options.poolAttributes });
     const reclaimed = [...this.#active].filter(([, lease]) => lease.leaked);
     this.#reclaimAll(reclaimed);
     span.addEvent(POOL_EVENTS.reclaimed, { count: reclaimed.length, ...this.#eventAttributes(0) });
@@ -289,21 +252,11 @@ export class TracedPool {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
-    // pg-pool's end() never serves its queued connect() calls again, but leaves
-    // each waiting for its whole timeout; answering them now ends the wait.
-    const queued = (this.#pg as unknown as { _pendingQueue: { callback(error: Error): void }[] })._pendingQueue;
-    for (const waiter of queued.splice(0)) waiter.callback(new PoolEndedError(this.name));
+    failQueuedConnects(this.#pg, new PoolEndedError(this.name));
     this.#report.closingOutstanding([...this.#active.values()]);
-    // pg-pool's end() resolves once it has let go of its clients, before their sockets have closed; a server stopped
-    // right after would cut them off mid-goodbye. Each client says "remove" once it is really closed: wait for all.
-    const open = this.#pg.totalCount;
-    let removed = 0;
-    const closed = new Promise<void>((resolve) => {
-      if (open === 0) resolve();
-      this.#pg.on("remove", () => ++removed >= open && resolve());
-    });
+    const socketsClosed = whenEveryClientRemoved(this.#pg); // counted before the reclaim below closes any
     this.#reclaimAll([...this.#active]);
-    return (this.#ended = Promise.all([this.#pg.end(), closed, ...this.#closing]).then(() => {}));
+    return (this.#ended = Promise.all([this.#pg.end(), socketsClosed, this.#reclaimer.settled()]).then(() => {}));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -312,7 +265,7 @@ export class TracedPool {
 
   #giveBack(lease: Lease, client: pg.PoolClient): void {
     const now = performance.now();
-    const span = this.#startSpan(POOL_SPANS.release, now);
+    const span = this.#spans.start(POOL_SPANS.release, now);
     this.#forget(lease, client, "released");
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
@@ -329,57 +282,13 @@ export class TracedPool {
     }
   }
 
-  /**
-   * Starts a span at `now`. While the tracer records nothing (tracing off),
-   * one shared non-recording span stands in and the tracer is asked again
-   * only every 64th time, so a pool without an OpenTelemetry SDK pays
-   * nothing for its spans, and starts tracing within 64 spans of one being
-   * installed.
-   */
-  #startSpan(name: string, now: number, kind?: SpanKind): Span {
-    if (this.#tracingOff()) return NOT_RECORDING;
-    const span = this.#tracer.startSpan(name, this.#recording ? { startTime: spanTime(now), kind } : { kind });
-    this.#recording = span.isRecording();
-    return span;
-  }
-
-  /** True while spans are not recorded, except on every 64th call, which asks the tracer again. */
-  #tracingOff(): boolean {
-    return !this.#recording && (++this.#sinceProbe & 63) !== 0;
-  }
-
-  /**
-   * "always", "never", or "adaptive": while the pool has leaked connections,
-   * and for 10 minutes after a leak or an exhaustion. A pool that is merely
-   * busy (full, but giving connections back) pays nothing.
-   */
-  #capturesSite(now: number): boolean {
-    if (this.captureAcquireSites !== "adaptive") return this.captureAcquireSites === "always";
-    return this.#leaked > 0 || now < this.#capturingUntil;
-  }
-
-  #leftScope(lease: Lease, scope: LeakScope): void {
-    lease.scope = undefined;
-    if (lease.state !== "active") return;
-    this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
-    this.#report.outlivedScope(lease, scope, this.#leaked);
-  }
-
-  #overThreshold(lease: Lease): void {
-    this.#markLeaked(
-      lease,
-      `held for ${Math.round(lease.ageMs)}ms, longer than leakThresholdMs=${this.leakThresholdMs}`,
-    );
-    this.#report.overThreshold(lease, this.#leaked);
-  }
-
   #markLeaked(lease: Lease, why: string): void {
     if (lease.leaked) return;
     lease.leaked = true;
     lease.reported = true; // the threshold watch need not report it again
     this.#leaked++;
     const now = performance.now();
-    this.#capturingUntil = now + CAPTURE_AFTER_TROUBLE_MS;
+    this.#sites.troubleAt(now);
     this.#record(now, "leak", lease.id);
     this.#report.leaked(lease, why);
   }
@@ -394,30 +303,13 @@ export class TracedPool {
     this.#report.lost(lease, error);
   }
 
-  /**
-   * Takes leases back from whoever holds them. They leave the books at once;
-   * each connection's running statement is cancelled first and its socket
-   * closed after, while the backend is still surely ours (a pid signalled
-   * after its backend exited could already name another one).
-   */
+  /** Takes leases back from whoever holds them: off the books at once, their connections closed by the reclaimer. */
   #reclaimAll(leases: [pg.PoolClient, Lease][]): void {
-    if (leases.length === 0) return;
     for (const [client, lease] of leases) {
       this.#forget(lease, client, "reclaimed");
-      this.#closingCount++;
       this.#record(performance.now(), "reclaim", lease.id);
     }
-    const closing = cancelStatements(leases.map(([, lease]) => lease.pid), {
-      connectionString: this.#pg.options.connectionString ?? "",
-      applicationName: `leak-lab:${this.name}:reclaim`,
-      timeoutMs: this.acquireTimeoutMs,
-      log: (message) => this.#log(`Pool "${this.name}": ${message}`),
-    }).then(() => {
-      for (const [client] of leases) client.release(true); // destroy: whoever leaked it may still hold the lease
-      this.#closingCount -= leases.length;
-    });
-    this.#closing.add(closing);
-    closing.finally(() => this.#closing.delete(closing));
+    this.#reclaimer.reclaim(leases.map(([client, lease]) => [client, lease.pid]));
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
@@ -436,18 +328,12 @@ export class TracedPool {
     if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) {
       this.#metrics.timedOut();
       const now = performance.now();
-      this.#capturingUntil = now + CAPTURE_AFTER_TROUBLE_MS;
+      this.#sites.troubleAt(now);
       this.#record(now, "timeout", 0);
-      return new PoolExhaustedError(this.name, waitedMs, this.stats(), this.#holders(), { cause: error });
+      const named = holders(this.#active.values(), this.#options.maxReportedHolders);
+      return new PoolExhaustedError(this.name, waitedMs, this.stats(), named, { cause: error });
     }
-    return describeConnectionError(error, this.#pg.options.connectionString ?? "");
-  }
-
-  /** Who holds the connections: every leaked lease first, then the oldest others, up to `maxReportedHolders`. */
-  #holders(): Holder[] {
-    const leases = [...this.#active.values()];
-    const ordered = [...leases.filter((lease) => lease.leaked), ...leases.filter((lease) => !lease.leaked)];
-    return ordered.slice(0, this.#maxReportedHolders).map((lease) => lease.holder());
+    return describeConnectionError(error, this.#options.connectionString);
   }
 
   /** The pool counts carried by `connection_acquired`, `connection_returned_safely` and `connections_reclaimed`. */
@@ -456,16 +342,8 @@ export class TracedPool {
   }
 
   #record(now: number, change: PoolChange, leaseId: number): void {
-    const pool = this.#pg;
-    this.#history.record(
-      now,
-      change,
-      leaseId,
-      pool.totalCount,
-      pool.idleCount,
-      this.#active.size,
-      this.#leaked,
-      pool.waitingCount,
-    );
+    const { totalCount, idleCount, waitingCount } = this.#pg;
+    const total = totalCount - this.#reclaimer.closing; // as stats() counts it, without allocating one
+    this.#history.record(now, change, leaseId, total, idleCount, this.#active.size, this.#leaked, waitingCount);
   }
 }

