@@ -11,20 +11,27 @@
  * throughput over raw's in the same round, and the table shows the median
  * over the rounds (with the range), so slow drift of the machine cancels out.
  *
- * Usage: deno task bench [--rounds N] [--json FILE]
+ * `--against REV` adds TracedPool's rows as of another commit (a git
+ * worktree in a temporary directory, running this worker), interleaved in
+ * the same rounds: before/after figures from one run.
+ *
+ * Usage: deno task bench [--rounds N] [--json FILE] [--against REV]
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { type Variant, VARIANTS } from "./pool_worker.ts";
+import { lines, type Variant, VARIANTS } from "./pool_worker.ts";
 
 const LABELS: Record<Variant, string> = {
   raw: "raw `pg.Pool` (baseline)",
   peer: "`@opentelemetry/instrumentation-pg` 0.76 + SDK metrics",
   traced: "TracedPool, `setupTelemetry()`",
-  scoped: "TracedPool, `setupTelemetry()`, lease inside `scope()` (the service's path)",
+  scoped: "TracedPool, `setupTelemetry()`, lease inside `scope()` (a service's path)",
+  sites: 'the same, `captureAcquireSites: "always"` (the demo service\'s setting)',
   off: "TracedPool, tracing off",
-  bare: "TracedPool, tracing off, `captureAcquireSites: false`",
 };
 const CONCURRENCY = [1, 16] as const;
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** The rows `--against` adds: TracedPool's own, as of the other commit. */
+const AGAINST_VARIANTS: readonly Variant[] = ["traced", "scoped", "off"];
 const OPS: Record<number, number> = { 1: 3_000, 16: 10_000 };
 
 interface Reply {
@@ -39,9 +46,14 @@ class Worker {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #lines: AsyncIterator<string>;
 
-  constructor(readonly variant: Variant) {
+  /**
+   * @param id the row's key: the variant, or `variant@rev` for another commit's
+   * @param checkout the checkout whose `lib/` the worker runs
+   */
+  constructor(readonly id: string, readonly variant: Variant, checkout = ROOT) {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./pool_worker.ts", import.meta.url).pathname, variant],
+      args: ["run", "-A", `${checkout}/bench/pool_worker.ts`, variant],
+      cwd: checkout,
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -52,29 +64,19 @@ class Worker {
 
   async ready(): Promise<void> {
     const first = await this.#lines.next();
-    if (first.done || !first.value.includes('"ready"')) throw new Error(`${this.variant} worker did not start`);
+    if (first.done || !first.value.includes('"ready"')) throw new Error(`${this.id} worker did not start`);
   }
 
   async run(concurrency: number, ops: number): Promise<Reply> {
     await this.#writer.write(new TextEncoder().encode(JSON.stringify({ concurrency, ops }) + "\n"));
     const reply = await this.#lines.next();
-    if (reply.done) throw new Error(`${this.variant} worker exited during a run`);
+    if (reply.done) throw new Error(`${this.id} worker exited during a run`);
     return JSON.parse(reply.value) as Reply;
   }
 
   async close(): Promise<void> {
     await this.#writer.close();
     await this.#child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    const parts = buffered.split("\n");
-    buffered = parts.pop()!;
-    yield* parts.filter((part) => part.trim() !== "");
   }
 }
 
@@ -94,13 +96,42 @@ async function machine(): Promise<string> {
   const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.+)/)?.[1];
   const cores = `${navigator.hardwareConcurrency} cores${cpu ? ` (${cpu.trim()})` : ""}`;
   return `Deno ${Deno.version.deno}, ${pinned("pg")}, ${pinned("@opentelemetry/sdk-trace-base")}, ` +
-    `${pinned("@opentelemetry/instrumentation-pg")}; PostgreSQL ${rows[0].server_version} on loopback; ${cores}; pool max 5`;
+    `${pinned("@opentelemetry/instrumentation-pg")}; PostgreSQL ${
+      rows[0].server_version
+    } on loopback; ${cores}; pool max 5`;
 }
 
 /** `name@version` as deno.json pins it: the versions the workers ran. */
 function pinned(name: string): string {
   const spec = (denoJson.imports as Record<string, string>)[name] ?? "";
   return spec.replace(/^npm:/, "") || `${name} (not in deno.json)`;
+}
+
+/**
+ * A worktree of `rev` in a temporary directory, with this worker copied in
+ * and its npm packages installed; `remove()` deletes it.
+ */
+async function checkoutOf(rev: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const git = async (...args: string[]) => {
+    const { success, stderr } = await new Deno.Command("git", { args, cwd: ROOT, stdout: "null" }).output();
+    if (!success) throw new Error(`git ${args.join(" ")} failed: ${new TextDecoder().decode(stderr).trim()}`);
+  };
+  const dir = await Deno.makeTempDir({ prefix: "leak-lab-bench-" });
+  await git("worktree", "add", "--detach", dir, rev);
+  const remove = async () => {
+    await git("worktree", "remove", "--force", dir);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await Deno.mkdir(`${dir}/bench`, { recursive: true });
+    await Deno.copyFile(`${ROOT}/bench/pool_worker.ts`, `${dir}/bench/pool_worker.ts`);
+    const install = await new Deno.Command(Deno.execPath(), { args: ["install"], cwd: dir, stdout: "null" }).output();
+    if (!install.success) throw new Error(`deno install in the worktree of ${rev} failed`);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { dir, remove };
 }
 
 if (import.meta.main) {
@@ -118,66 +149,80 @@ if (import.meta.main) {
     console.error("DATABASE_URL is not set: run `deno task bench`, which provides a Postgres.");
     Deno.exit(2);
   }
-  const workers = VARIANTS.map((variant) => new Worker(variant));
-  await Promise.all(workers.map((worker) => worker.ready()));
-
-  // Spans per lease, from a short run each (at most 400 spans: the store keeps 500).
-  const spansPerLease: Record<string, number> = {};
-  for (const worker of workers) spansPerLease[worker.variant] = (await worker.run(1, 100)).spans / 100;
-  if (spansPerLease.peer === 0) {
-    throw new Error("instrumentation-pg produced no spans: pg was not patched, so the peer would be measured untraced");
-  }
-
-  const throughput: Record<string, Record<number, number[]>> = {};
-  const cpuPerLease: Record<string, Record<number, number[]>> = {};
-  for (const variant of VARIANTS) {
-    throughput[variant] = { 1: [], 16: [] };
-    cpuPerLease[variant] = { 1: [], 16: [] };
-  }
-  const started = performance.now();
-  for (let round = 0; round <= rounds; round++) {
-    for (const concurrency of CONCURRENCY) {
-      const order = workers.map((_, i) => workers[(i + round) % workers.length]);
-      for (const worker of order) {
-        const reply = await worker.run(concurrency, OPS[concurrency]);
-        if (round === 0) continue; // warm-up: JIT, connections, caches
-        throughput[worker.variant][concurrency].push(OPS[concurrency] / reply.ms * 1000);
-        cpuPerLease[worker.variant][concurrency].push(reply.cpuMs * 1000 / OPS[concurrency]);
-      }
-    }
-    Deno.stderr.writeSync(new TextEncoder().encode(`round ${round}/${rounds}\r`));
-  }
-  await Promise.all(workers.map((worker) => worker.close()));
-
-  const ratio = (variant: Variant, over: Variant, concurrency: number) =>
-    throughput[variant][concurrency].map((value, round) => value / throughput[over][concurrency][round]);
-  const cell = (values: number[]) =>
-    `${median(values).toFixed(2)}× (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
-  const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  console.log(`\n${await machine()}; ${rounds} interleaved rounds (+1 warm-up), ${seconds} s`);
-  console.log(`Throughput relative to raw pg.Pool, median of the rounds (range); CPU µs per lease, median\n`);
-  console.log(`| variant | spans/lease | c=1 | c=16 | CPU µs/lease c=1 | CPU µs/lease c=16 |`);
-  console.log(`|---|---|---|---|---|---|`);
-  for (const variant of VARIANTS) {
-    const c1 = variant === "raw" ? "1.00×" : cell(ratio(variant, "raw", 1));
-    const c16 = variant === "raw" ? "1.00×" : cell(ratio(variant, "raw", 16));
-    const cpu = (c: number) => median(cpuPerLease[variant][c]).toFixed(1);
-    console.log(`| ${LABELS[variant]} | ${spansPerLease[variant]} | ${c1} | ${c16} | ${cpu(1)} | ${cpu(16)} |`);
-  }
-  const targets: [string, number, number][] = [
-    ["scope() path vs raw, c=1 (target ≥ 0.75×)", median(ratio("scoped", "raw", 1)), 0.75],
-    ["scope() path vs raw, c=16 (target ≥ 0.70×)", median(ratio("scoped", "raw", 16)), 0.70],
-    ["scope() path vs the peer, c=1 (target ≥ 1.3×)", median(ratio("scoped", "peer", 1)), 1.3],
-    ["scope() path vs the peer, c=16 (target ≥ 1.3×)", median(ratio("scoped", "peer", 16)), 1.3],
-    ["tracing off vs raw, c=1 (target ≥ 0.95×)", median(ratio("off", "raw", 1)), 0.95],
-    ["tracing off vs raw, c=16 (target ≥ 0.95×)", median(ratio("off", "raw", 16)), 0.95],
+  const against = option("--against");
+  const other = against ? await checkoutOf(against) : undefined;
+  const workers = [
+    ...VARIANTS.map((variant) => new Worker(variant, variant)),
+    ...(other ? AGAINST_VARIANTS.map((variant) => new Worker(`${variant}@${against}`, variant, other.dir)) : []),
   ];
-  console.log("");
-  for (const [what, value, target] of targets) {
-    console.log(`${value >= target ? "✓" : "✗"} ${what}: ${value.toFixed(2)}×`);
-  }
-  const json = option("--json");
-  if (json) {
-    await Deno.writeTextFile(json, JSON.stringify({ throughput, cpuPerLease, spansPerLease }, null, 2));
+  const label = (worker: Worker) =>
+    worker.id === worker.variant ? LABELS[worker.variant] : `${LABELS[worker.variant]}, at ${against}`;
+  try {
+    await Promise.all(workers.map((worker) => worker.ready()));
+
+    // Spans per lease, from a short run each (at most 400 spans: the store keeps 500).
+    const spansPerLease: Record<string, number> = {};
+    for (const worker of workers) spansPerLease[worker.id] = (await worker.run(1, 100)).spans / 100;
+    if (spansPerLease.peer === 0) {
+      throw new Error(
+        "instrumentation-pg produced no spans: pg was not patched, so the peer would be measured untraced",
+      );
+    }
+
+    const throughput: Record<string, Record<number, number[]>> = {};
+    const cpuPerLease: Record<string, Record<number, number[]>> = {};
+    for (const { id } of workers) {
+      throughput[id] = { 1: [], 16: [] };
+      cpuPerLease[id] = { 1: [], 16: [] };
+    }
+    const started = performance.now();
+    for (let round = 0; round <= rounds; round++) {
+      for (const concurrency of CONCURRENCY) {
+        const order = workers.map((_, i) => workers[(i + round) % workers.length]);
+        for (const worker of order) {
+          const reply = await worker.run(concurrency, OPS[concurrency]);
+          if (round === 0) continue; // warm-up: JIT, connections, caches
+          throughput[worker.id][concurrency].push(OPS[concurrency] / reply.ms * 1000);
+          cpuPerLease[worker.id][concurrency].push(reply.cpuMs * 1000 / OPS[concurrency]);
+        }
+      }
+      Deno.stderr.writeSync(new TextEncoder().encode(`round ${round}/${rounds}\r`));
+    }
+
+    const ratio = (id: string, over: string, concurrency: number) =>
+      throughput[id][concurrency].map((value, round) => value / throughput[over][concurrency][round]);
+    const cell = (values: number[]) =>
+      `${median(values).toFixed(2)}× (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    console.log(`\n${await machine()}; ${rounds} interleaved rounds (+1 warm-up), ${seconds} s`);
+    console.log(`Throughput relative to raw pg.Pool, median of the rounds (range); CPU µs per lease, median\n`);
+    console.log(`| variant | spans/lease | c=1 | c=16 | CPU µs/lease c=1 | CPU µs/lease c=16 |`);
+    console.log(`|---|---|---|---|---|---|`);
+    for (const worker of workers) {
+      const { id } = worker;
+      const c1 = id === "raw" ? "1.00×" : cell(ratio(id, "raw", 1));
+      const c16 = id === "raw" ? "1.00×" : cell(ratio(id, "raw", 16));
+      const cpu = (c: number) => median(cpuPerLease[id][c]).toFixed(1);
+      console.log(`| ${label(worker)} | ${spansPerLease[id]} | ${c1} | ${c16} | ${cpu(1)} | ${cpu(16)} |`);
+    }
+    const targets: [string, number, number][] = [
+      ["scope() path vs raw, c=1 (target ≥ 0.75×)", median(ratio("scoped", "raw", 1)), 0.75],
+      ["scope() path vs raw, c=16 (target ≥ 0.70×)", median(ratio("scoped", "raw", 16)), 0.70],
+      ["scope() path vs the peer, c=1 (target ≥ 1.3×)", median(ratio("scoped", "peer", 1)), 1.3],
+      ["scope() path vs the peer, c=16 (target ≥ 1.3×)", median(ratio("scoped", "peer", 16)), 1.3],
+      ["tracing off vs raw, c=1 (target ≥ 0.95×)", median(ratio("off", "raw", 1)), 0.95],
+      ["tracing off vs raw, c=16 (target ≥ 0.95×)", median(ratio("off", "raw", 16)), 0.95],
+    ];
+    console.log("");
+    for (const [what, value, target] of targets) {
+      console.log(`${value >= target ? "✓" : "✗"} ${what}: ${value.toFixed(2)}×`);
+    }
+    const json = option("--json");
+    if (json) {
+      await Deno.writeTextFile(json, JSON.stringify({ throughput, cpuPerLease, spansPerLease }, null, 2));
+    }
+  } finally {
+    await Promise.all(workers.map((worker) => worker.close()));
+    await other?.remove();
   }
 }

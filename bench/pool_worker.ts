@@ -14,7 +14,7 @@ import process from "node:process";
 import { createNoopMeter, ProxyTracerProvider } from "@opentelemetry/api";
 
 /** The variants, as `bench/pool_bench.ts` names them. */
-export const VARIANTS = ["raw", "peer", "traced", "scoped", "off", "bare"] as const;
+export const VARIANTS = ["raw", "peer", "traced", "scoped", "sites", "off"] as const;
 export type Variant = typeof VARIANTS[number];
 
 const MAX = 5;
@@ -53,7 +53,7 @@ async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: ()
     };
   }
   const { TracedPool } = await import("../lib/pool.ts");
-  const traced = variant === "traced" || variant === "scoped";
+  const traced = variant !== "off";
   let spans = noSpans;
   if (traced) {
     const { setupTelemetry } = await import("../lib/telemetry.ts");
@@ -71,7 +71,8 @@ async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: ()
     acquireTimeoutMs: ACQUIRE_TIMEOUT_MS,
     log: () => {},
     ...(traced ? {} : { tracer: new ProxyTracerProvider().getTracer("off"), meter: createNoopMeter() }),
-    ...(variant === "bare" ? { captureAcquireSites: false } : {}),
+    // The demo service's setting; every other variant keeps the default, "adaptive" (nothing captured while healthy).
+    ...(variant === "sites" ? { captureAcquireSites: "always" as const } : {}),
   });
   // The same shape as the raw op (try/finally), so the difference is the pool's own work.
   const lease = async () => {
@@ -82,11 +83,11 @@ async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: ()
       conn.release();
     }
   };
-  return { op: variant === "scoped" ? () => pool.scope("request", lease) : lease, spans };
+  return { op: variant === "scoped" || variant === "sites" ? () => pool.scope("request", lease) : lease, spans };
 }
 
 /** The non-empty lines of a byte stream. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffered = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buffered += chunk;

@@ -23,7 +23,7 @@ import { type App, createApp } from "../lib/service/app.ts";
 import { type DemoPool, tracedHandlers } from "../lib/service/demo_pool.ts";
 
 const url = Deno.env.get("DATABASE_URL");
-if (!url) throw new Error("Run with `deno task bench` (it provides a Postgres), or set DATABASE_URL.");
+if (!url) throw new Error("Run with `deno task bench:service` (it provides a Postgres), or set DATABASE_URL.");
 const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
 
 const MAX = 5;

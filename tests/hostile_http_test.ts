@@ -223,7 +223,8 @@ Deno.test("1,000 requests with a 60 KB URL and User-Agent keep no more than the 
     import { setupTelemetry } from ${lib("telemetry.ts")};
     import { createApp } from ${lib("service/app.ts")};
     import { tracedHandlers } from ${lib("service/demo_pool.ts")};
-    const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+    // A ring that holds every request's span, so the heap holds all 1,000 of them.
+    const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {}, recentSpans: 2_000 });
     const pool = new TracedPool({ connectionString: "postgres://nobody@127.0.0.1:1/none", log: () => {} });
     const faults = new FaultSchedule({ failEvery: 0 });
     const app = createApp({ pool, handlers: tracedHandlers(pool, faults), faults, spans: telemetry.spans });
