@@ -359,6 +359,45 @@ Deno.test("a fixed handler never leaks over 1,000 requests with 30 % of queries 
   await pool.end();
 });
 
+Deno.test("leak detection has no false positives or negatives over 1,000 randomized requests with 30 % errors", async () => {
+  const { tracer, exporter } = recordingTracer();
+  const { pool } = newPool({ tracer }); // the default, adaptive acquire sites: detection must not depend on them
+  const { FaultSchedule } = await import("../lib/demo/fault_schedule.ts");
+  const { badQueryWithLeak, goodQueryNoLeak } = await import("../lib/demo/query_handlers.ts");
+  const faults = new FaultSchedule({ failRate: 0.3, seed: 23 });
+  const coin = new FaultSchedule({ failRate: 0.5, seed: 5 }); // which handler each request runs, reproducibly
+  const leakEvents = () =>
+    exporter.getFinishedSpans().flatMap((span) => span.events).filter((event) => event.name === "connection_leaked")
+      .length;
+  let leaks = 0;
+  let failures = 0;
+  for (let i = 0; i < 1_000; i++) {
+    const bad = coin.next();
+    const before = { leaked: pool.stats().leaked, events: leakEvents() };
+    let failed = false;
+    try {
+      await (bad ? badQueryWithLeak : goodQueryNoLeak)(pool, faults);
+    } catch (error) {
+      assertEquals((error as { code?: string }).code, "57014", `request ${i}: only scheduled statement timeouts fail`);
+      failed = true;
+      failures++;
+    }
+    const leaked = bad && failed; // the bad handler leaks exactly when its query fails
+    const what = `request ${i} (${bad ? "bad" : "good"} handler, query ${failed ? "failed" : "ok"})`;
+    assertEquals(pool.stats().leaked - before.leaked, leaked ? 1 : 0, `${what}: leaked count`);
+    assertEquals(leakEvents() - before.events, leaked ? 1 : 0, `${what}: connection_leaked events`);
+    assertEquals(pool.leaks().length, pool.stats().leaked, `${what}: pool.leaks()`);
+    if (leaked) leaks++;
+    if (pool.stats().leaked === pool.max - 1) {
+      assertEquals(pool.reset(), pool.max - 1, `${what}: reset reclaims them all`);
+    }
+  }
+  assertGreater(failures, 250);
+  assertGreater(leaks, 100);
+  assertEquals(pool.stats().active, pool.stats().leaked, "nothing but leaks is out at the end");
+  await pool.end();
+});
+
 Deno.test("pool.stats().leaked equals the pool's backends in pg_stat_activity", async () => {
   const { pool } = newPool();
   for (let i = 0; i < 3; i++) {
