@@ -106,7 +106,7 @@ export class TracedPool {
     this.#sites = new SiteCapture(this.captureAcquireSites);
     ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
-    this.#pg = openPgPool(resolved, (client, error) => this.#lost(client, error), resolved.log);
+    this.#pg = openPgPool(resolved, (client, error) => this.#lost(client, error));
     this.#report = new PoolReporter(this.name, resolved.poolAttributes, resolved.tracer, resolved.log);
     this.#reclaimer = new Reclaimer(resolved);
     this.#host = {

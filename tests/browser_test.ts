@@ -1,28 +1,18 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { chromium } from "playwright-core";
 import { openDatabase } from "../lib/database.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
 import { readConfig } from "../lib/service/config.ts";
 import { startService } from "../lib/service/server.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { CHROMIUM_INSTALL, hasChromium, launchChromium } from "./support/chromium.ts";
 import { requirement } from "./support/requirement.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../test-artifacts/", import.meta.url);
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name:
     "the demo page: bad ×10 exhausts the pool (red gauges), reset heals, good ×10 stays healthy, a trace opens inline",
-  ...requirement("Chromium", exists(CHROMIUM), "apt-get install -y chromium"),
+  ...requirement("Chromium", hasChromium(), CHROMIUM_INSTALL),
   async fn() {
     const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
     const database = await openDatabase({ url: checkpointDatabaseUrl() });
@@ -33,23 +23,9 @@ Deno.test({
       ]]),
     );
     const service = await startService(config, { telemetry, database, log: () => {}, warn: () => {} });
-    const profile = await Deno.makeTempDir({ prefix: "leak-lab-chromium-" });
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 1000 },
-    });
+    const browser = await launchChromium({ width: 1280, height: 1000 });
     try {
-      const page = browser.pages()[0] ?? await browser.newPage();
+      const { page } = browser;
       const pageErrors: string[] = [];
       page.on("pageerror", (error) => pageErrors.push(error.message));
       // The Content-Security-Policy must let the page, plotly and the waterfall's inline styles work.
@@ -139,7 +115,6 @@ Deno.test({
       assertEquals([...postTypes], ["application/json"], "the page's POSTs are JSON (browser_guard.ts)");
     } finally {
       await browser.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
       await service.close();
       await telemetry.shutdown();
     }

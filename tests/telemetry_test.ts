@@ -2,38 +2,10 @@ import { assert, assertEquals, assertLess, assertNotMatch, assertStrictEquals } 
 import { jaegerSearchUrl, setupTelemetry, traceUrl } from "../lib/telemetry.ts";
 import { TracedPool } from "../lib/pool.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  events?: { name: string }[];
-  attributes?: { key: string; value: Record<string, unknown> }[];
-}
-interface OtlpPayload {
-  resourceSpans: {
-    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans: { spans: OtlpSpan[] }[];
-  }[];
-}
-
-/** An OTLP/HTTP receiver on 127.0.0.1 that keeps every JSON payload it is sent. */
-function startReceiver() {
-  const payloads: { raw: string; json: OtlpPayload }[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    if (request.method !== "POST" || new URL(request.url).pathname !== "/v1/traces") {
-      return new Response("not found", { status: 404 });
-    }
-    const raw = await request.text();
-    payloads.push({ raw, json: JSON.parse(raw) });
-    return Response.json({});
-  });
-  return { payloads, server, endpoint: `http://127.0.0.1:${server.addr.port}` };
-}
+import { startOtlpReceiver } from "./support/otlp_receiver.ts";
 
 Deno.test("setupTelemetry() exports the pool's spans over OTLP/HTTP and keeps them in memory", async () => {
-  const receiver = startReceiver();
+  const receiver = startOtlpReceiver();
   const telemetry = await setupTelemetry({
     otlpEndpoint: receiver.endpoint,
     serviceName: "leak-lab-test",

@@ -9,7 +9,7 @@
  * @example
  * ```ts ignore
  * import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pg_pool.ts";
- * const pool = openPgPool(resolvePoolOptions({ connectionString }), (client, error) => {}, console.warn);
+ * const pool = openPgPool(resolvePoolOptions({ connectionString }), (client, error) => {});
  * failQueuedConnects(pool, new Error("pool ended"));
  * const closed = whenEveryClientRemoved(pool);
  * await Promise.all([pool.end(), closed]);
@@ -24,12 +24,11 @@ import type { ResolvedPoolOptions } from "./options.ts";
  * A pg `Pool` for `options`. `onLeasedError` hears of an error on a
  * connection that is out (pg-pool listens only while one is idle, and an
  * unheard error event would crash the process); idle ones that fail are
- * removed by pg-pool and told to `log`.
+ * removed by pg-pool and told to `options.log`.
  */
 export function openPgPool(
   options: ResolvedPoolOptions,
   onLeasedError: (client: pg.PoolClient, error: Error) => void,
-  log: (message: string) => void,
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -39,7 +38,7 @@ export function openPgPool(
     application_name: `leak-lab:${options.name}`,
   });
   pool.on("connect", (client) => client.on("error", (error) => onLeasedError(client, error)));
-  pool.on("error", (error) => log(`Pool "${options.name}": idle connection failed, removed: ${error.message}`));
+  pool.on("error", (error) => options.log(`Pool "${options.name}": idle connection failed, removed: ${error.message}`));
   return pool;
 }
 
