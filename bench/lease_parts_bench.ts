@@ -11,7 +11,7 @@
  * `new Error()`.
  */
 import { context, INVALID_SPAN_CONTEXT, metrics, trace } from "@opentelemetry/api";
-import { spanTime } from "../lib/pool/span_time.ts";
+import { spanTime } from "../lib/util/span_time.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
 
 await setupTelemetry({ otlpEndpoint: false, log: () => {} });

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { spanTime } from "./util/span_time.ts";
 import { type Attributes, context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type ErrorGuard, settle, sharedErrorGuard } from "./notebook/jupyter_guard.ts";
 import type { MimeBundle } from "./notebook/mime_bundle.ts";
@@ -210,14 +211,14 @@ async function inRootSpan<T>(
   work: (span: Span) => T | Promise<T>,
   attributes: Attributes | undefined,
 ): Promise<T> {
-  const span = telemetry.tracer.startSpan(name, { root: true, attributes });
+  const span = telemetry.tracer.startSpan(name, { root: true, attributes, startTime: spanTime(performance.now()) });
   try {
     return await context.with(trace.setSpan(ROOT_CONTEXT, span), () => work(span));
   } catch (error) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error) });
     throw error;
   } finally {
-    span.end();
+    span.end(spanTime(performance.now())); // the pool's clock: the cell's spans end within it
   }
 }
 

@@ -36,7 +36,16 @@
  *
  * @module
  */
-import { type Attributes, context, createContextKey, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  context,
+  createContextKey,
+  type Span,
+  type SpanContext,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import pg from "pg";
 import { describeConnectionError } from "./database.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";
@@ -52,15 +61,16 @@ import {
   type TracedPoolOptions,
 } from "./pool/options.ts";
 import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
-import { PoolSpans } from "./pool/pool_spans.ts";
+import { NOT_RECORDING, PoolSpans } from "./pool/pool_spans.ts";
 import { Reclaimer } from "./pool/reclaim.ts";
 import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
-import { spanTime } from "./pool/span_time.ts";
-import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
+import { spanTime } from "./util/span_time.ts";
+import { EXHAUSTED_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
+export { keepLeaks } from "./pool/keep_leaks.ts";
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
@@ -137,8 +147,11 @@ export class TracedPool {
     if (this.#ended) throw new PoolEndedError(this.name);
     const started = performance.now();
     const captured = this.#sites.wanted(started, this.#leaked) ? new Error("acquired here") : undefined; // formatted only if reported
-    const scope = context.active().getValue(SCOPE) as LeakScope | undefined;
-    const span = this.#spans.start(POOL_SPANS.acquire, started);
+    const active = context.active();
+    const scope = active.getValue(SCOPE) as LeakScope | undefined;
+    // A scope's span asked the sampler once for the whole request; outside a scope every span asks.
+    const traced = scope ? scope.traced : true;
+    const span = traced ? this.#spans.start(POOL_SPANS.acquire, started, undefined, active) : undefined;
     let client: pg.PoolClient;
     try {
       const connecting = this.#pg.connect();
@@ -147,27 +160,28 @@ export class TracedPool {
       client = await connecting;
     } catch (error) {
       const failure = this.#acquireFailed(error, performance.now() - started);
-      span.setAttribute("error.type", failure.name);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-      span.end();
+      this.#failedAcquire(failure, span, scope ? scope.trace : requestOf(active), started);
       throw failure;
     }
     const now = performance.now();
-    const lease = new Lease(++this.#nextId, client, now, span.spanContext(), captured, scope?.name, this.#host);
+    const recorded = span?.isRecording() ?? false;
+    // Reports name the trace: this get_connection when recorded, else the request it ran in.
+    const reported = recorded ? span!.spanContext() : scope ? scope.trace : requestOf(active);
+    const lease = new Lease(++this.#nextId, client, now, reported, traced, captured, scope?.name, this.#host);
     this.#active.set(client, lease);
     this.#metrics.waited(now - started);
     this.#record(now, "acquire", lease.id);
-    const at = span.isRecording() ? spanTime(now) : undefined;
-    if (at) span.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
+    const at = recorded ? spanTime(now) : undefined;
+    if (at) span!.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
       // An acquire() the scope did not await: nobody in the scope can return it now.
       this.#markLeaked(lease, `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`);
       this.#report.arrivedAfterScope(lease, scope, span, this.#leaked);
     } else if (scope) {
-      scope.leases.add(lease);
+      scope.open++;
       lease.scope = scope;
     }
-    span.end(at);
+    span?.end(at);
     this.#watch.arm(lease);
     return lease;
   }
@@ -186,21 +200,35 @@ export class TracedPool {
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
-    const span = this.#spans.startWith(name, options, parent);
-    const scope: LeakScope = { name, span, leases: new Set(), ended: false };
+    const started = this.#spans.startWith(name, options, performance.now(), parent);
+    const span = started === NOT_RECORDING ? undefined : started; // no SDK: no span, the parent stays active
+    const request = span ? span.spanContext() : requestOf(parent);
+    const scope: LeakScope = {
+      name,
+      span,
+      traced: span?.isRecording() ?? false,
+      trace: request,
+      open: 0,
+      ended: false,
+    };
+    const inScope = (span ? trace.setSpan(parent, span) : parent).setValue(SCOPE, scope);
+    const given = span ?? (request ? trace.wrapSpanContext(request) : NOT_RECORDING);
     try {
-      return await context.with(trace.setSpan(parent, span).setValue(SCOPE, scope), fn, undefined, span);
+      return await context.with(inScope, fn, undefined, given);
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
       scope.ended = true;
-      for (const lease of scope.leases) { // each one still out: released leases leave the set
-        lease.scope = undefined;
-        this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
-        this.#report.outlivedScope(lease, scope, this.#leaked);
+      if (scope.open > 0) {
+        for (const lease of [...this.#active.values()]) { // at most max: cheaper than a set per scope
+          if (lease.scope !== scope) continue;
+          this.#leaveScope(lease);
+          this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
+          this.#report.outlivedScope(lease, scope, this.#leaked);
+        }
       }
-      span.end();
+      span?.end(spanTime(performance.now()));
     }
   }
 
@@ -235,11 +263,15 @@ export class TracedPool {
    * busy backends for this pool. Returns how many it reclaimed.
    */
   reset(): number {
-    const span = this.#spans.startWith(POOL_SPANS.reset, { attributes: this.#options.poolAttributes });
+    const span = this.#spans.startWith(
+      POOL_SPANS.reset,
+      { attributes: this.#options.poolAttributes },
+      performance.now(),
+    );
     const reclaimed = [...this.#active].filter(([, lease]) => lease.leaked);
     this.#reclaimAll(reclaimed);
     span.addEvent(POOL_EVENTS.reclaimed, { count: reclaimed.length, ...this.#eventAttributes(0) });
-    span.end();
+    span.end(spanTime(performance.now()));
     return reclaimed.length;
   }
 
@@ -265,7 +297,7 @@ export class TracedPool {
 
   #giveBack(lease: Lease, client: pg.PoolClient): void {
     const now = performance.now();
-    const span = this.#spans.start(POOL_SPANS.release, now);
+    const span = lease.traced ? this.#spans.start(POOL_SPANS.release, now) : undefined;
     this.#forget(lease, client, "released");
     const heldMs = now - lease.acquiredAt;
     if (lease.leaked) {
@@ -275,7 +307,7 @@ export class TracedPool {
     client.release();
     this.#metrics.used(heldMs);
     this.#record(now, "release", lease.id);
-    if (span.isRecording()) {
+    if (span?.isRecording()) {
       const at = spanTime(performance.now());
       span.addEvent(POOL_EVENTS.returned, this.#eventAttributes(lease.id), at);
       span.end(at);
@@ -315,11 +347,33 @@ export class TracedPool {
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
   #forget(lease: Lease, client: pg.PoolClient, state: "released" | "reclaimed" | "lost"): void {
     this.#active.delete(client);
-    lease.scope?.leases.delete(lease);
+    this.#leaveScope(lease);
     lease.state = state;
     if (lease.leaked && state !== "released") {
       lease.leaked = false; // reclaimed or lost: no longer a leak anyone can fix
       this.#leaked--;
+    }
+  }
+
+  #leaveScope(lease: Lease): void {
+    if (!lease.scope) return;
+    lease.scope.open--;
+    lease.scope = undefined;
+  }
+
+  /**
+   * Ends a failed acquire's span; an exhaustion in a request whose span
+   * records nothing still gets one exported (see `PoolReporter.exhausted`).
+   */
+  #failedAcquire(failure: Error, span: Span | undefined, request: SpanContext | undefined, started: number): void {
+    const exhausted = failure instanceof PoolExhaustedError;
+    if (span?.isRecording()) {
+      span.setAttribute("error.type", failure.name);
+      if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      span.end(spanTime(performance.now()));
+    } else if (exhausted) {
+      this.#report.exhausted(failure, request, started);
     }
   }
 
@@ -346,4 +400,10 @@ export class TracedPool {
     const total = totalCount - this.#reclaimer.closing; // as stats() counts it, without allocating one
     this.#history.record(now, change, leaseId, total, idleCount, this.#active.size, this.#leaked, waitingCount);
   }
+}
+
+/** The span context of the request running in `active`, if a trace knows of it. */
+function requestOf(active: Context): SpanContext | undefined {
+  const spanContext = trace.getSpanContext(active);
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Context, type Meter, metrics, propagation, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
+import { type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { getNumberFromEnv, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
@@ -22,18 +22,18 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   type Sampler,
-  SamplingDecision,
-  type SamplingResult,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { type MetricPoint, OnDemandMetricReader } from "./telemetry/metric_reader.ts";
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
+import { chooseSampler } from "./telemetry/sampler.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 import { redactUrl } from "./util/redact.ts";
 
 export { ensureContextManager } from "./util/context_manager.ts";
+export { keepLeaks } from "./pool/keep_leaks.ts";
 
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";
@@ -70,6 +70,15 @@ export interface TelemetryOptions {
    * 2,000). @default 500
    */
   recentSpans?: number;
+  /**
+   * Decides which traces are recorded and exported, for example
+   * `new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) })`.
+   * It is wrapped in `keepLeaks()`: a span reporting a leak or an exhaustion
+   * is kept whatever it decides, so sampling never hides a leak.
+   * @default the sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name (read by the SDK), else one that
+   * records every span (the in-memory views see everything) and exports what the caller's traceparent allows
+   */
+  sampler?: Sampler;
   /** Longest `flush()` waits for the exporter. @default 2000 */
   flushTimeoutMs?: number;
   /** Receives one-line reports about export. @default console.warn */
@@ -87,6 +96,18 @@ export interface Telemetry {
   readonly spans: RecentSpans;
   /** The OTLP traces URL spans are sent to (credentials hidden), or undefined when none. */
   readonly exportingTo: string | undefined;
+  /**
+   * The sampler the tracer provider uses (its `toString()` reads like
+   * `KeepLeaks{ParentBased{root=TraceIdRatioBased{0.01}, …}}`).
+   */
+  readonly sampler: Sampler;
+  /**
+   * True when Deno's built-in OpenTelemetry (`OTEL_DENO=true`) owns the global
+   * providers. `tracer` and `meter` are then this setup's own: give them to a
+   * pool (`tracer`, `meter` options) to keep its spans in memory and its
+   * metrics on `/metrics`; spans from `trace.getTracer()` go to Deno's provider.
+   */
+  readonly denoBuiltIn: boolean;
   /** Pushes pending spans to the exporter; never waits longer than `flushTimeoutMs`. */
   flush(): Promise<void>;
   /** Reads every metric now. */
@@ -139,19 +160,31 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       }),
     );
   }
+  const { sampler } = chooseSampler(options.sampler, log);
   const tracerProvider = new BasicTracerProvider({
     resource,
     spanProcessors: processors,
-    sampler: KEEP_LOCALLY,
+    sampler,
     spanLimits: spanLimits(),
   });
   const reader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
 
   ensureContextManager();
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // Deno's built-in OpenTelemetry registers its providers before any user code, and the API keeps the first.
+  const ownsTraces = trace.setGlobalTracerProvider(tracerProvider);
+  const ownsMetrics = metrics.setGlobalMeterProvider(meterProvider);
+  const ownsPropagation = propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const denoBuiltIn = !ownsTraces;
+  if (denoBuiltIn) {
+    log(
+      `Deno's built-in OpenTelemetry (OTEL_DENO) owns the global tracer and meter: it records and exports ` +
+        `Deno.serve's spans and any from trace.getTracer(). Pools given this setup's tracer and meter keep their ` +
+        `spans in memory (the page, notebooks) and their metrics on /metrics, and ${
+          exportingTo ? `export them to ${exportingTo}` : "export them nowhere (no OTLP endpoint)"
+        }; they join Deno's request spans by trace id.`,
+    );
+  }
 
   let slowFlushReported = false;
   const flush = async () => {
@@ -166,45 +199,27 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   current = {
     serviceName,
     serviceInstanceId,
-    tracer: trace.getTracer("leak-lab"),
-    meter: metrics.getMeter("leak-lab"),
+    tracer: tracerProvider.getTracer("leak-lab"),
+    meter: meterProvider.getMeter("leak-lab"),
     spans,
     exportingTo,
+    sampler,
+    denoBuiltIn,
     flush,
     collectMetrics: () => reader.points(),
     prometheusMetrics: () => reader.prometheus(),
     async shutdown() {
       await flush();
       await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
-      trace.disable();
-      metrics.disable();
-      propagation.disable();
+      // Only what this setup registered: under OTEL_DENO the globals are Deno's.
+      if (ownsTraces) trace.disable();
+      if (ownsMetrics) metrics.disable();
+      if (ownsPropagation) propagation.disable();
       current = undefined;
     },
   };
   return current;
 }
-
-const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
-const RECORDED_ONLY: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD });
-
-/**
- * Every span is recorded, so the in-memory traces (notebooks, the demo page,
- * leak reports) never miss a leak; export follows the caller's choice. A
- * request whose `traceparent` says "not sampled" (flags `00`) is still
- * recorded and shown locally, but the batch processor, which exports only
- * sampled spans, leaves it out of Jaeger. (ParentBasedSampler with an
- * always-on root and record-only for unsampled parents, answering with shared
- * results: it runs for every span of every lease.)
- */
-const KEEP_LOCALLY: Sampler = {
-  shouldSample(parent: Context): SamplingResult {
-    const parentSpan = trace.getSpanContext(parent);
-    if (!parentSpan || !trace.isSpanContextValid(parentSpan)) return SAMPLED;
-    return (parentSpan.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? SAMPLED : RECORDED_ONLY;
-  },
-  toString: () => "KeepLocallySampler",
-};
 
 /** Longest attribute value kept on a span, in characters (OTEL_*_ATTRIBUTE_VALUE_LENGTH_LIMIT can change it). */
 export const SPAN_ATTRIBUTE_VALUE_LIMIT = 4_096;

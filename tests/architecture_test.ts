@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ALLOWED: Record<string, string[]> = {
   util: [],
   database: ["util"],
-  telemetry: ["util"],
+  telemetry: ["pool", "util"], // the leak-keeping sampler and the leak attributes' names
   pool: ["database", "util"],
   demo: ["pool", "util"],
   notebook: ["demo", "pool", "telemetry", "util"],
@@ -26,6 +26,12 @@ const ALLOWED: Record<string, string[]> = {
  * imports nothing of ours, so the edge stays one way.
  */
 const OUTSIDE_LIB: Record<string, string[]> = { workshop: ["lint/"] };
+/**
+ * Parts another module may import past a front door. telemetry wraps its sampler in the pool's `keepLeaks()`,
+ * whose file imports nothing but the trace names: through `lib/pool.ts` it would load `pg`, and the peer benchmark
+ * must set up telemetry before `pg` first loads (instrumentation-pg patches only a later load).
+ */
+const SIDE_DOORS: Record<string, string[]> = { telemetry: ["lib/pool/keep_leaks.ts"] };
 /** Modules with a front door `lib/<name>.ts`: other modules import that file, never the parts behind it. */
 const FRONT_DOORS = ["database", "notebook", "pool", "telemetry"];
 
@@ -88,7 +94,7 @@ Deno.test("lib/ modules import each other one way, through front doors, and neve
       const to = moduleOf(target);
       if (to === from) continue;
       if (!ALLOWED[from].includes(to)) problems.push(`${file} imports ${target}: ${from} may not depend on ${to}`);
-      if (FRONT_DOORS.includes(to) && target !== `lib/${to}.ts`) {
+      if (FRONT_DOORS.includes(to) && target !== `lib/${to}.ts` && !SIDE_DOORS[from]?.includes(target)) {
         problems.push(`${file} imports ${target}: import the front door lib/${to}.ts instead`);
       }
     }

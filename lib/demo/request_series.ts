@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { spanTime } from "../util/span_time.ts";
 import { context, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { TracedPool } from "../pool.ts";
 
@@ -59,7 +60,8 @@ export async function runRequests<T>(options: RequestSeriesOptions<T>): Promise<
   const spanName = options.spanName ?? "request";
   const outcomes: RequestOutcome<T>[] = [];
   for (let request = 1; request <= count; request++) {
-    const span = tracer.startSpan(spanName, { root: options.root, attributes: { "leaklab.request": request } });
+    const attributes = { "leaklab.request": request };
+    const span = tracer.startSpan(spanName, { root: options.root, attributes, startTime: spanTime(performance.now()) });
     const traceId = span.spanContext().traceId;
     let outcome: RequestOutcome<T>;
     try {
@@ -69,7 +71,7 @@ export async function runRequests<T>(options: RequestSeriesOptions<T>): Promise<
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       outcome = { request, traceId, error, ok: false };
     } finally {
-      span.end();
+      span.end(spanTime(performance.now())); // the pool's clock, so the request's spans end within it
     }
     outcomes.push(outcome);
     options.onOutcome?.(outcome);

@@ -23,9 +23,12 @@ export class PoolExhaustedError extends Error {
   ) {
     const { total, active, idle, waiting, leaked } = stats;
     const held = holders.map((h) => {
-      const where = h.siteCaptured
-        ? `from ${h.site}`
-        : `${h.scope ? `in scope "${h.scope}", ` : ""}trace ${h.traceId}, site not captured`;
+      const where = h.siteCaptured ? `from ${h.site}` : [
+        ...(h.scope ? [`in scope "${h.scope}"`] : []),
+        ...(h.traceId ? [`trace ${h.traceId}`] : []),
+        "site not captured",
+      ]
+        .join(", ");
       return `#${h.leaseId} (pid ${h.pid}) for ${(h.ageMs / 1000).toFixed(1)}s ${where}${h.leaked ? " (leaked)" : ""}`;
     });
     const more = active > holders.length ? `; and ${active - holders.length} more` : "";

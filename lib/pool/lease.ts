@@ -7,10 +7,11 @@
  */
 import { type Attributes, type Span, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type pg from "pg";
-import { spanTime } from "./span_time.ts";
+import { spanTime } from "../util/span_time.ts";
 import { sqlstate } from "../database.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
 import { LeaseReleasedError } from "./errors.ts";
+import { NOT_RECORDING } from "./pool_spans.ts";
 import { LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
 import type { Holder, LeakReport } from "./types.ts";
 
@@ -34,8 +35,18 @@ export interface LeaseHost {
 /** The request-scoped leak check a lease was acquired under (see `pool.scope`). */
 export interface LeakScope {
   readonly name: string;
-  readonly span: Span;
-  readonly leases: Set<Lease>;
+  /** The scope's span; undefined while no OpenTelemetry SDK is installed. */
+  readonly span: Span | undefined;
+  /**
+   * Whether the scope's span records: the sampler's answer for the request.
+   * Leases of an unrecorded scope start no spans of their own (they would all
+   * be dropped); a leak among them is still exported, in the request's trace.
+   */
+  readonly traced: boolean;
+  /** The request's span context, for reports: the scope's span, else its parent's; none without an SDK. */
+  readonly trace: SpanContext | undefined;
+  /** Leases acquired in this scope and still out. */
+  open: number;
   /** Set when the scope's function has returned or thrown. */
   ended: boolean;
 }
@@ -59,7 +70,9 @@ export class Lease implements AsyncDisposable, Disposable {
    * @param id the pool's sequence number for this lease
    * @param client the pg connection it holds
    * @param acquiredAt `performance.now()` when it was handed out
-   * @param span the `get_connection` span that handed it out
+   * @param span the `get_connection` span that handed it out, or the request's context when that span was not
+   *   recorded; undefined when no trace knows of it (no OpenTelemetry SDK)
+   * @param traced whether the lease records spans of its own (false in an unsampled scope)
    * @param captured an Error made in `acquire()` (its stack is read only when reported), if its site was captured
    * @param scopeName the `pool.scope()` it was acquired in, if any
    */
@@ -67,7 +80,8 @@ export class Lease implements AsyncDisposable, Disposable {
     readonly id: number,
     client: pg.PoolClient,
     readonly acquiredAt: number,
-    readonly span: SpanContext,
+    readonly span: SpanContext | undefined,
+    readonly traced: boolean,
     captured: Error | undefined,
     readonly scopeName: string | undefined,
     host: LeaseHost,
@@ -100,8 +114,11 @@ export class Lease implements AsyncDisposable, Disposable {
   /** The acquiring code's stack, or where else to look when the site was not captured. */
   get stack(): string {
     if (this.#captured) return acquireStack(this.#captured);
-    const scope = this.scopeName ? `in scope "${this.scopeName}", ` : "";
-    return `    ${scope}trace ${this.span.traceId} (its acquire site was not captured: ${this.#host.notCaptured})`;
+    const where = [
+      ...(this.scopeName ? [`in scope "${this.scopeName}"`] : []),
+      ...(this.span ? [`trace ${this.span.traceId}`] : []),
+    ].join(", ") || "outside any scope or trace";
+    return `    ${where} (its acquire site was not captured: ${this.#host.notCaptured})`;
   }
 
   /** This lease as named in an exhaustion error. */
@@ -113,7 +130,7 @@ export class Lease implements AsyncDisposable, Disposable {
       site: this.site,
       siteCaptured: this.siteCaptured,
       ...(this.scopeName ? { scope: this.scopeName } : {}),
-      traceId: this.span.traceId,
+      ...(this.span ? { traceId: this.span.traceId } : {}),
       leaked: this.leaked,
     };
   }
@@ -125,8 +142,7 @@ export class Lease implements AsyncDisposable, Disposable {
       pid: this.pid,
       ageMs: Math.round(this.ageMs),
       acquiredAt: new Date(performance.timeOrigin + this.acquiredAt).toISOString(),
-      traceId: this.span.traceId,
-      spanId: this.span.spanId,
+      ...(this.span ? { traceId: this.span.traceId, spanId: this.span.spanId } : {}),
       ...(this.scopeName ? { scope: this.scopeName } : {}),
       site: this.site,
       stack: this.stack,
@@ -161,8 +177,9 @@ export class Lease implements AsyncDisposable, Disposable {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     if (this.state !== "active") return Promise.reject(this.#unusable("query()"));
+    // Untraced (an unsampled scope) or not recorded: pg's own promise, not one more around it.
+    if (!this.traced) return this.#client.query<R>(text, params);
     const span = this.#host.startSpan(POOL_SPANS.query, performance.now(), SpanKind.CLIENT);
-    // Tracing off: pg's own promise, not one more around it.
     if (!span.isRecording()) return this.#client.query<R>(text, params);
     return this.#tracedQuery(span, text, params);
   }
@@ -191,7 +208,7 @@ export class Lease implements AsyncDisposable, Disposable {
   release(): void {
     if (this.state === "active") return this.#host.giveBack(this, this.#client);
     if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
-    const span = this.#host.startSpan(POOL_SPANS.release, performance.now());
+    const span = this.traced ? this.#host.startSpan(POOL_SPANS.release, performance.now()) : NOT_RECORDING;
     const error = new LeaseReleasedError(
       `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
         `Release each connection exactly once, in one finally block or with \`await using\`.`,

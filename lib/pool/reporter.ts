@@ -8,11 +8,25 @@
  *
  * @module
  */
-import { type Attributes, ROOT_CONTEXT, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanContext,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Tracer,
+} from "@opentelemetry/api";
+import type { PoolExhaustedError } from "./errors.ts";
 import type { LeakScope, Lease } from "./lease.ts";
-import { LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
+import { spanTime } from "../util/span_time.ts";
+import { EXHAUSTED_ATTRIBUTE, LEAK_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./trace_names.ts";
 
 export class PoolReporter {
+  #droppedReported = false;
+
   /**
    * @param poolName names the pool in messages
    * @param poolAttributes identify the pool on spans
@@ -36,38 +50,94 @@ export class PoolReporter {
     );
   }
 
-  /** Marks the span of the scope the lease outlived as leaking, with a `connection_leaked` event. */
+  /**
+   * Marks the span of the scope the lease outlived as leaking, with a
+   * `connection_leaked` event; when that span records nothing (the request
+   * was not sampled), exports a leak span in the request's trace instead.
+   */
   outlivedScope(lease: Lease, scope: LeakScope, leakedNow: number): void {
-    markLeak(scope.span, lease, leakedNow);
+    if (scope.span?.isRecording()) markLeak(scope.span, lease, leakedNow);
+    else this.#leakSpan(lease, leakedNow);
   }
 
   /**
    * The lease arrived after its scope had ended (an acquire() nobody
    * awaited): the scope's span is closed, so its own `get_connection` span,
-   * still open, carries the leak.
+   * still open, carries the leak (or a leak span, if that one records nothing).
    */
-  arrivedAfterScope(lease: Lease, scope: LeakScope, acquireSpan: Span, leakedNow: number): void {
-    markLeak(acquireSpan, lease, leakedNow, { "leaklab.scope": scope.name });
+  arrivedAfterScope(lease: Lease, scope: LeakScope, acquireSpan: Span | undefined, leakedNow: number): void {
+    const extra = { "leaklab.scope": scope.name };
+    if (acquireSpan?.isRecording()) markLeak(acquireSpan, lease, leakedNow, extra);
+    else this.#leakSpan(lease, leakedNow, extra);
   }
 
   /** A `connection_leak_detected` span in the lease's own trace, for the threshold watch. */
   overThreshold(lease: Lease, leakedNow: number): void {
-    const span = this.tracer.startSpan(POOL_SPANS.leakDetected, { attributes: this.poolAttributes }, under(lease));
-    markLeak(span, lease, leakedNow);
-    span.end();
+    this.#leakSpan(lease, leakedNow);
+  }
+
+  /**
+   * An acquire in a request whose `get_connection` records nothing timed out:
+   * a `get_connection` span with the error, exported in the request's trace.
+   */
+  exhausted(error: PoolExhaustedError, request: SpanContext | undefined, startedAt: number): void {
+    const attributes = { ...this.poolAttributes, [EXHAUSTED_ATTRIBUTE]: true, "error.type": error.name };
+    const span = this.tracer.startSpan(
+      POOL_SPANS.acquire,
+      { attributes, startTime: spanTime(startedAt) },
+      sampled(request),
+    );
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    this.#noteDropped(span, request);
+    span.end(spanTime(performance.now()));
+  }
+
+  /**
+   * A `connection_leak_detected` span about `lease`, under the span that
+   * handed it out, or the request's. Its parent context is marked sampled and
+   * the span carries `leaklab.leak=true` from its start, so a parent-based
+   * sampler, and `keepLeaks()` around any other, keep it even when the
+   * request itself was not sampled: no sampler hides a leak.
+   */
+  #leakSpan(lease: Lease, leakedNow: number, extra: Attributes = {}): void {
+    const attributes: Attributes = {
+      ...this.poolAttributes,
+      [LEAK_ATTRIBUTE]: true,
+      "lease.id": lease.id,
+      "lease.pid": lease.pid,
+      ...(lease.siteCaptured ? { "lease.acquire_site": lease.site } : {}),
+      ...(lease.scopeName ? { "leaklab.scope": lease.scopeName } : {}),
+    };
+    const now = spanTime(performance.now());
+    const span = this.tracer.startSpan(POOL_SPANS.leakDetected, { attributes, startTime: now }, sampled(lease.span));
+    markLeak(span, lease, leakedNow, extra);
+    this.#noteDropped(span, lease.span);
+    span.end(now);
+  }
+
+  /** Says once, when an SDK is installed, that its sampler dropped a span no sampler should. */
+  #noteDropped(span: Span, request: SpanContext | undefined): void {
+    if (span.isRecording() || !request || this.#droppedReported) return;
+    this.#droppedReported = true;
+    this.log(
+      `Pool "${this.poolName}" could not record a leak or exhaustion in trace ${request.traceId}: the tracer's ` +
+        `sampler dropped its span. Wrap your sampler in keepLeaks() (leak-lab's telemetry module) so no leak is ` +
+        `ever sampled away; setupTelemetry() does that for its own.`,
+    );
   }
 
   /** A leaked lease came back after all. */
-  unleaked(lease: Lease, heldMs: number, returnSpan: Span): void {
+  unleaked(lease: Lease, heldMs: number, returnSpan: Span | undefined): void {
     const held = Math.round(heldMs);
     this.log(`Previously reported leaked connection #${lease.id} was returned to the pool (unleaked) after ${held}ms.`);
-    returnSpan.addEvent(POOL_EVENTS.unleaked, { "lease.id": lease.id, "lease.held_ms": held });
+    returnSpan?.addEvent(POOL_EVENTS.unleaked, { "lease.id": lease.id, "lease.held_ms": held });
   }
 
   /** The server closed a leased connection. */
   lost(lease: Lease, error: Error): void {
     const attributes = { ...this.poolAttributes, "lease.id": lease.id };
-    const span = this.tracer.startSpan(POOL_SPANS.lost, { attributes }, under(lease));
+    const parent = lease.span ? trace.setSpanContext(ROOT_CONTEXT, lease.span) : ROOT_CONTEXT; // sampled as its trace is
+    const span = this.tracer.startSpan(POOL_SPANS.lost, { attributes }, parent);
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     span.end();
     this.log(
@@ -111,7 +181,12 @@ function markLeak(span: Span, lease: Lease, leakedNow: number, extra: Attributes
   span.addEvent(POOL_EVENTS.leaked, { leaked_connections: leakedNow, ...lease.leakAttributes(), ...extra });
 }
 
-/** Makes a later span about `lease` a child of the `get_connection` that handed it out. */
-function under(lease: Lease) {
-  return trace.setSpanContext(ROOT_CONTEXT, lease.span);
+/**
+ * A parent for a later span about a lease: the span that handed it out (or
+ * the request's), marked sampled, so the report joins that trace even when
+ * the request itself was not sampled.
+ */
+function sampled(parent: SpanContext | undefined): Context {
+  if (!parent) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, { ...parent, traceFlags: parent.traceFlags | TraceFlags.SAMPLED });
 }

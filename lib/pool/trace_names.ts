@@ -22,7 +22,10 @@ export const POOL_SPANS = Object.freeze(
     query: "database.query",
     /** `lease.release()`. */
     release: "return_connection",
-    /** A lease held past `leakThresholdMs`, in the trace that acquired it. */
+    /**
+     * A lease held past `leakThresholdMs`, in the trace that acquired it; also
+     * any leak of a request whose own spans were not sampled.
+     */
     leakDetected: "connection_leak_detected",
     /** The server closed a leased connection. */
     lost: "connection_lost",
@@ -70,6 +73,13 @@ export const POOL_EVENT_KINDS: Readonly<Record<string, "leak" | "error" | "ok" |
  * name, so this attribute is what finds the leaks.
  */
 export const LEAK_ATTRIBUTE = "leaklab.leak";
+
+/**
+ * A span attribute, `true` on a `get_connection` that timed out because the
+ * pool was exhausted. Like leaks, exhaustions are exported even from requests
+ * the sampler left out.
+ */
+export const EXHAUSTED_ATTRIBUTE = "leaklab.exhausted";
 
 /**
  * The Jaeger tag search that finds exactly the leaking spans: pass it to

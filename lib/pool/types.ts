@@ -35,8 +35,8 @@ export interface Holder {
   siteCaptured: boolean;
   /** The `pool.scope()` it was acquired in, if any. */
   scope?: string;
-  /** The trace that acquired it. */
-  traceId: string;
+  /** The trace that acquired it; absent when no OpenTelemetry SDK is installed. */
+  traceId?: string;
   leaked: boolean;
 }
 
@@ -57,9 +57,13 @@ export interface LeakReport {
   pid: number;
   ageMs: number;
   acquiredAt: string;
-  /** The trace and `get_connection` span that handed it out. */
-  traceId: string;
-  spanId: string;
+  /**
+   * The trace and `get_connection` span that handed it out (the request's
+   * span when the request was not sampled); absent when no OpenTelemetry SDK
+   * is installed: never the all-zero trace id.
+   */
+  traceId?: string;
+  spanId?: string;
   /** The `pool.scope()` it was acquired in, if any. */
   scope?: string;
   /** `file:line:column` of the `acquire()` call, and its whole stack. */

@@ -81,6 +81,9 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     const pool = new TracedPool({
       connectionString: database.url,
       ...config.pool,
+      // This setup's own: under Deno's built-in OpenTelemetry the global ones are Deno's, and the page reads these.
+      tracer: telemetry.tracer,
+      meter: telemetry.meter,
       log: options.warn ?? ((line: string) => console.warn(line)),
     });
     const app = createApp({

@@ -1,7 +1,11 @@
 /**
- * A `performance.now()` reading as the span time OpenTelemetry wants. The
- * pool reads the clock once per state change and gives that reading to its
- * span, its metrics and its history alike.
+ * A `performance.now()` reading as the span time OpenTelemetry wants: the one
+ * clock for every span Leak Lab starts or ends (pool, scopes, notebook cells,
+ * request series), so children nest in time within their parents. The SDK's
+ * own default anchors each span to `Date.now()`, whose millisecond steps let
+ * a child end up to 1 ms after its parent. The pool reads the clock once per
+ * state change and gives that reading to its span, its metrics and its
+ * history alike.
  *
  * `@opentelemetry/core`'s `hrTime(now)` adds the time origin and the reading
  * as two separate `[seconds, nanos]` pairs (three arrays per call, six calls
