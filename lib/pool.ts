@@ -200,8 +200,7 @@ export class TracedPool {
    */
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
-    const started = this.#spans.startWith(name, options, performance.now(), parent);
-    const span = started === NOT_RECORDING ? undefined : started; // no SDK: no span, the parent stays active
+    const span = this.#spans.startWith(name, options, performance.now(), parent); // none without an SDK
     const request = span ? span.spanContext() : requestOf(parent);
     const scope: LeakScope = {
       name,
@@ -270,8 +269,8 @@ export class TracedPool {
     );
     const reclaimed = [...this.#active].filter(([, lease]) => lease.leaked);
     this.#reclaimAll(reclaimed);
-    span.addEvent(POOL_EVENTS.reclaimed, { count: reclaimed.length, ...this.#eventAttributes(0) });
-    span.end(spanTime(performance.now()));
+    span?.addEvent(POOL_EVENTS.reclaimed, { count: reclaimed.length, ...this.#eventAttributes(0) });
+    span?.end(spanTime(performance.now()));
     return reclaimed.length;
   }
 

@@ -67,10 +67,15 @@ export class PoolSpans {
     return this.#noted(this.#tracer.startSpan(name, { startTime: spanTime(now), kind }, parent), parent);
   }
 
-  /** A span with the caller's options (a scope's, a reset's), starting at `now`, under `parent`. */
-  startWith(name: string, options: SpanOptions, now: number, parent: Context = context.active()): Span {
-    if (this.skipping()) return NOT_RECORDING;
-    return this.#noted(this.#tracer.startSpan(name, { ...options, startTime: spanTime(now) }, parent), parent);
+  /**
+   * A span with the caller's options (a scope's, a reset's), starting at
+   * `now`, under `parent`; undefined while no SDK is installed, so that no
+   * stand-in ever becomes a parent.
+   */
+  startWith(name: string, options: SpanOptions, now: number, parent: Context = context.active()): Span | undefined {
+    if (this.skipping()) return undefined;
+    const span = this.#noted(this.#tracer.startSpan(name, { ...options, startTime: spanTime(now) }, parent), parent);
+    return this.#off ? undefined : span;
   }
 
   #noted(span: Span, parent: Context): Span {

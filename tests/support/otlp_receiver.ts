@@ -25,6 +25,9 @@ export interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  /** Nanoseconds since the epoch, as a decimal string. */
+  startTimeUnixNano?: string;
+  endTimeUnixNano?: string;
   status?: { code?: number; message?: string };
   attributes?: OtlpAttribute[];
   events?: { name: string; attributes?: OtlpAttribute[] }[];
