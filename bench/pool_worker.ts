@@ -14,24 +14,54 @@ import process from "node:process";
 import { createNoopMeter, ProxyTracerProvider } from "@opentelemetry/api";
 
 /** The variants, as `bench/pool_bench.ts` names them. */
-export const VARIANTS = ["raw", "peer", "traced", "scoped", "sites", "off"] as const;
+export const VARIANTS = [
+  "raw",
+  "raw-sampled",
+  "peer",
+  "peer-sampled",
+  "traced",
+  "scoped",
+  "sites",
+  "sampled",
+  "off",
+  "off-scoped",
+] as const;
 export type Variant = typeof VARIANTS[number];
 
 const MAX = 5;
+/** The production setting the "-sampled" variants run under, through the standard variables. */
+const SAMPLING = { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" };
 const ACQUIRE_TIMEOUT_MS = 2_000;
 
 type Op = () => Promise<void>;
 
+/** `op` inside an application's own request span, as a service with its own tracing runs it. */
+function inRequestSpan(tracer: import("@opentelemetry/api").Tracer, op: Op): Op {
+  return () =>
+    tracer.startActiveSpan("request", async (span) => {
+      try {
+        await op();
+      } finally {
+        span.end();
+      }
+    });
+}
+
 async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: () => number }> {
   const noSpans = () => 0;
-  if (variant === "raw" || variant === "peer") {
+  const sampled = variant.endsWith("-sampled") || variant === "sampled";
+  if (sampled) { for (const [key, value] of Object.entries(SAMPLING)) Deno.env.set(key, value); }
+  if (variant === "raw" || variant === "raw-sampled" || variant === "peer" || variant === "peer-sampled") {
     let spans = noSpans;
-    if (variant === "peer") {
+    let tracer: import("@opentelemetry/api").Tracer | undefined;
+    if (variant !== "raw") {
       const { setupTelemetry } = await import("../lib/telemetry.ts");
       const { registerInstrumentations } = await import("@opentelemetry/instrumentation");
       const { PgInstrumentation } = await import("@opentelemetry/instrumentation-pg");
       const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
-      registerInstrumentations({ instrumentations: [new PgInstrumentation()] });
+      // raw-sampled: the application's own request span and SDK, and no pg instrumentation: what the app pays itself.
+      if (variant !== "raw-sampled") registerInstrumentations({ instrumentations: [new PgInstrumentation()] });
+      if (sampled) tracer = telemetry.tracer;
       spans = () => {
         const now = telemetry.spans.spans().length;
         telemetry.spans.clear();
@@ -40,24 +70,24 @@ async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: ()
     }
     const pg = (await import("pg")).default;
     const pool = new pg.Pool({ connectionString: url, max: MAX, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS });
-    return {
-      op: async () => {
-        const client = await pool.connect();
-        try {
-          await client.query("SELECT 1");
-        } finally {
-          client.release();
-        }
-      },
-      spans,
+    const op = async () => {
+      const client = await pool.connect();
+      try {
+        await client.query("SELECT 1");
+      } finally {
+        client.release();
+      }
     };
+    return { op: tracer ? inRequestSpan(tracer, op) : op, spans };
   }
   const { TracedPool } = await import("../lib/pool.ts");
-  const traced = variant !== "off";
+  const traced = variant !== "off" && variant !== "off-scoped";
   let spans = noSpans;
+  let tracer: import("@opentelemetry/api").Tracer | undefined;
   if (traced) {
     const { setupTelemetry } = await import("../lib/telemetry.ts");
     const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
+    if (sampled) tracer = telemetry.tracer;
     spans = () => {
       const now = telemetry.spans.spans().length;
       telemetry.spans.clear();
@@ -83,7 +113,8 @@ async function setUp(variant: Variant, url: string): Promise<{ op: Op; spans: ()
       conn.release();
     }
   };
-  return { op: variant === "scoped" || variant === "sites" ? () => pool.scope("request", lease) : lease, spans };
+  const scoped = variant === "traced" ? lease : () => pool.scope("handler", lease);
+  return { op: tracer ? inRequestSpan(tracer, scoped) : scoped, spans };
 }
 
 /** The non-empty lines of a byte stream. */

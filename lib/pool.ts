@@ -70,7 +70,7 @@ import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from
 import { ensureContextManager } from "./util/context_manager.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
-export { keepLeaks } from "./pool/keep_leaks.ts";
+export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
 export { Lease, type LeaseState } from "./pool/lease.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";

@@ -33,7 +33,7 @@ import { raceTimeout } from "./util/race_timeout.ts";
 import { redactUrl } from "./util/redact.ts";
 
 export { ensureContextManager } from "./util/context_manager.ts";
-export { keepLeaks } from "./pool/keep_leaks.ts";
+export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
 
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";

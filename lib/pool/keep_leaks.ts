@@ -25,6 +25,9 @@ import type { Attributes, Context, Link, SpanKind } from "@opentelemetry/api";
 import { type Sampler, SamplingDecision, type SamplingResult } from "@opentelemetry/sdk-trace-base";
 import { EXHAUSTED_ATTRIBUTE, LEAK_ATTRIBUTE } from "./trace_names.ts";
 
+/** The SDK's sampler interface, which `keepLeaks()` takes and returns. */
+export type { Sampler };
+
 const KEEP: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
 
 /** `sampler`, except that a span starting with `leaklab.leak=true` or `leaklab.exhausted=true` is always kept. */
