@@ -186,11 +186,12 @@ Deno.test("with no SDK installed, scope() keeps the caller's context and reports
   const seen = await context.with(outer, () =>
     pool.scope("no-sdk", async (span) => {
       assertEquals(span.isRecording(), false);
-      const conn = await pool.acquire();
-      return context.active().getValue(key);
+      const leaked = await pool.acquire(); // never released
+      return { value: context.active().getValue(key), id: leaked.id };
     }));
-  assertEquals(seen, "caller", "the caller's context values stay visible inside the scope");
+  assertEquals(seen.value, "caller", "the caller's context values stay visible inside the scope");
   const [leak] = pool.leaks();
+  assertEquals(leak.leaseId, seen.id);
   assertEquals([leak.scope, leak.traceId, leak.spanId], ["no-sdk", undefined, undefined]);
   assertEquals(logs.join("\n").includes(ZERO_TRACE), false, "no all-zero trace id in any report");
   pool.reset();

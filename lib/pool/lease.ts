@@ -96,6 +96,11 @@ export class Lease implements AsyncDisposable, Disposable {
     return (this.#client as unknown as { processID: number }).processID;
   }
 
+  /** The trace that acquired it (see `span`); undefined when no OpenTelemetry SDK is installed. */
+  get traceId(): string | undefined {
+    return this.span?.traceId;
+  }
+
   /** Milliseconds since acquire. */
   get ageMs(): number {
     return performance.now() - this.acquiredAt;

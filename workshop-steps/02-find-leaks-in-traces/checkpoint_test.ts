@@ -106,7 +106,7 @@ Deno.test(step.test("findLeakingTraces() names exactly the traces that kept a co
 
     const expected = new Map<string, number[]>();
     for (const { lease } of leases.filter((l) => l.lease.state === "active")) {
-      expected.set(lease.span.traceId, [...(expected.get(lease.span.traceId) ?? []), lease.id].sort((a, b) => a - b));
+      expected.set(lease.traceId!, [...(expected.get(lease.traceId!) ?? []), lease.id].sort((a, b) => a - b));
     }
     const leakingRequests = [...expected.keys()].map((traceId) => outcomes.find((o) => o.traceId === traceId)?.request);
     step.expect(
