@@ -8,16 +8,19 @@
 import { ensureSchema } from "./database/schema.ts";
 import { redactUrl } from "./util/redact.ts";
 
-export { checkConnection, connectClient, type ConnectOptions } from "./database/connect.ts";
+// The client side lives in postgres.ts (the pool's door, with no server behind it); re-exported for the workshop.
 export {
+  checkConnection,
+  connectClient,
   type ConnectionFailure,
+  type ConnectOptions,
   DatabaseConnectionError,
   describeConnectionError,
   parsePostgresUrl,
-} from "./database/connection_errors.ts";
+  sqlstate,
+} from "./postgres.ts";
 export type { EmbeddedPostgresError } from "./database/embedded_postgres.ts";
 export { SEEDED_READINGS } from "./database/schema.ts";
-export { sqlstate } from "./database/sqlstate.ts";
 
 /** Options for {@linkcode openDatabase}. */
 export interface OpenDatabaseOptions {

@@ -47,7 +47,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import pg from "pg";
-import { describeConnectionError } from "./database.ts";
+import { describeConnectionError } from "./postgres.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolHistory } from "./pool/history.ts";

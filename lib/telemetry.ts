@@ -28,6 +28,7 @@ import { type MetricPoint, OnDemandMetricReader } from "./telemetry/metric_reade
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
 import { chooseSampler } from "./telemetry/sampler.ts";
+import { SPAN_ATTRIBUTE_VALUE_LIMIT } from "./util/attribute_limit.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 import { redactUrl } from "./util/redact.ts";
@@ -221,8 +222,7 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   return current;
 }
 
-/** Longest attribute value kept on a span, in characters (OTEL_*_ATTRIBUTE_VALUE_LENGTH_LIMIT can change it). */
-export const SPAN_ATTRIBUTE_VALUE_LIMIT = 4_096;
+export { SPAN_ATTRIBUTE_VALUE_LIMIT };
 
 /**
  * The SDK keeps attribute values of any length by default: a request with a

@@ -13,12 +13,15 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The modules each module may import; every other edge is a defect. */
 const ALLOWED: Record<string, string[]> = {
   util: [],
-  database: ["util"],
+  postgres: ["util"], // the client side of Postgres: URLs, connection errors, SQLSTATEs; no server
+  database: ["postgres", "util"],
   telemetry: ["pool", "util"], // the leak-keeping sampler and the leak attributes' names
-  pool: ["database", "util"],
+  // Never database: its embedded server is the workshop's, and a service installing the package must not load it.
+  pool: ["postgres", "util"],
+  middleware: ["pool", "util"], // per-request scopes for Hono and Deno.serve; no SDK, no server
   demo: ["pool", "util"],
   notebook: ["demo", "pool", "telemetry", "util"],
-  service: ["database", "demo", "pool", "telemetry", "util"],
+  service: ["database", "demo", "middleware", "pool", "postgres", "telemetry", "util"],
   workshop: ["database", "demo", "pool", "telemetry", "util"],
 };
 /**
@@ -33,7 +36,7 @@ const OUTSIDE_LIB: Record<string, string[]> = { workshop: ["lint/"] };
  */
 const SIDE_DOORS: Record<string, string[]> = { telemetry: ["lib/pool/keep_leaks.ts"] };
 /** Modules with a front door `lib/<name>.ts`: other modules import that file, never the parts behind it. */
-const FRONT_DOORS = ["database", "notebook", "pool", "telemetry"];
+const FRONT_DOORS = ["database", "middleware", "notebook", "pool", "postgres", "telemetry"];
 
 function filesUnder(dir: string, keep: (path: string) => boolean): string[] {
   const out: string[] = [];
@@ -68,7 +71,7 @@ function moduleOf(libPath: string): string {
 
 const libFiles = filesUnder("lib", (path) => path.endsWith(".ts"));
 
-Deno.test("lib/ holds only the four front doors and module folders at its top level", () => {
+Deno.test("lib/ holds only the front doors and module folders at its top level", () => {
   const top = [...Deno.readDirSync(join(ROOT, "lib"))];
   assertEquals(
     top.filter((entry) => entry.isFile).map((entry) => entry.name).sort(),

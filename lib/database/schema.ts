@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { connectClient } from "./connect.ts";
+import { connectClient } from "../postgres.ts";
 
 const SCHEMA_SQL = new URL("./schema.sql", import.meta.url);
 

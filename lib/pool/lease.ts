@@ -8,7 +8,7 @@
 import { type Attributes, type Span, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type pg from "pg";
 import { spanTime } from "../util/span_time.ts";
-import { sqlstate } from "../database.ts";
+import { sqlstate } from "../postgres.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
 import { LeaseReleasedError } from "./errors.ts";
 import { NOT_RECORDING } from "./pool_spans.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
-import { parsePostgresUrl } from "../database.ts";
+import { parsePostgresUrl } from "../postgres.ts";
 import { redactUrl } from "../util/redact.ts";
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { connectClient } from "../database.ts";
+import { connectClient } from "../postgres.ts";
 
 /** Where to send the cancel requests from, and where to report trouble. */
 export interface CancelTarget {
