@@ -30,13 +30,14 @@
  * @module
  */
 import { ATTR_HTTP_ROUTE } from "@opentelemetry/semantic-conventions";
-import type { MiddlewareHandler } from "hono";
+import type * as hono from "hono";
 import { matchedRoutes } from "hono/route";
 import type { RouterRoute } from "hono/types";
 import { inRequestScope, type RequestScopeOptions, type ScopedPool } from "./middleware/request_scope.ts";
 
 export type { RequestScopeOptions, ScopedPool } from "./middleware/request_scope.ts";
-export type { MiddlewareHandler } from "hono";
+export type { Attributes, Span } from "./util/public_types.ts";
+export type { ScopeOptions } from "./pool.ts";
 
 /** What Hono calls a route registered with `app.use()` or `app.all()`. */
 const METHOD_NAME_ALL = "ALL";
@@ -51,6 +52,14 @@ export interface WithLeakScopeOptions extends RequestScopeOptions {
   route?: (request: Request, url: URL) => string | undefined;
 }
 
+/** What {@linkcode leakScope} returns: a Hono middleware for any app (`app.use(leakScope(pool))`). */
+export type LeakScopeMiddleware = (c: HonoContext, next: HonoNext) => Promise<void>;
+
+/** A Hono request context (`hono`'s `Context`). */
+export type HonoContext = hono.Context;
+/** Calls the next middleware or handler (`hono`'s `Next`). */
+export type HonoNext = hono.Next;
+
 /** A `Deno.serve` handler. */
 export type ServeHandler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
@@ -63,7 +72,7 @@ export type ServeHandler = (request: Request, info: Deno.ServeHandlerInfo) => Re
  * @param options extra attributes, a `traceresponse` header
  * @returns the middleware
  */
-export function leakScope(pool: ScopedPool, options: RequestScopeOptions = {}): MiddlewareHandler {
+export function leakScope(pool: ScopedPool, options: RequestScopeOptions = {}): LeakScopeMiddleware {
   return async (c, next) => {
     const info = c.env as Partial<Deno.ServeHandlerInfo> | undefined; // Deno.serve(app.fetch) passes its info as env
     const routes = matchedRoutes(c);

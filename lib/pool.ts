@@ -36,16 +36,7 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  type Context,
-  context,
-  createContextKey,
-  type Span,
-  type SpanContext,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { context, createContextKey, SpanStatusCode, trace } from "@opentelemetry/api";
 import pg from "pg";
 import { describeConnectionError } from "./postgres.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";
@@ -68,6 +59,7 @@ import { spanTime } from "./util/span_time.ts";
 import { EXHAUSTED_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
+import type { Attributes, Context, Span, SpanContext } from "./util/public_types.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
@@ -76,15 +68,20 @@ export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/e
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
 export * from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
+export type * from "./util/public_types.ts";
 
 /** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
 const SCOPE = createContextKey("leak-lab.pool.scope");
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool {
+  /** The pool's name, on its spans, metrics and messages. */
   readonly name: string;
+  /** How many connections it may open. */
   readonly max: number;
+  /** How long `acquire()` waits for a connection before PoolExhaustedError. */
   readonly acquireTimeoutMs: number;
+  /** How long a lease may be out before it is reported leaked. */
   readonly leakThresholdMs: number;
   /** When `acquire()` records where it was called: see {@linkcode TracedPoolOptions.captureAcquireSites}. */
   readonly captureAcquireSites: AcquireSitePolicy;
@@ -103,7 +100,11 @@ export class TracedPool {
   #nextId = 0;
   #ended: Promise<void> | undefined;
 
-  /** @throws {RangeError} naming the first bad option and its value */
+  /**
+   * Opens no connection yet: the first `acquire()` does.
+   *
+   * @throws {RangeError} naming the first bad option and its value
+   */
   constructor(options: TracedPoolOptions) {
     const resolved = (this.#options = resolvePoolOptions(options));
     this.name = resolved.name;
@@ -290,6 +291,7 @@ export class TracedPool {
     return (this.#ended = Promise.all([this.#pg.end(), socketsClosed, this.#reclaimer.settled()]).then(() => {}));
   }
 
+  /** `await using pool = new TracedPool(…)` ends the pool when the block ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.end();
   }

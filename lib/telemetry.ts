@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Meter, metrics, propagation, trace, type Tracer } from "@opentelemetry/api";
+import { metrics, propagation, trace } from "@opentelemetry/api";
 import { getNumberFromEnv, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
@@ -18,12 +18,7 @@ import {
   serviceInstanceIdDetector,
 } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type Sampler,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { type MetricPoint, OnDemandMetricReader } from "./telemetry/metric_reader.ts";
 import { RecentSpans } from "./telemetry/recent_spans.ts";
 import { ReportingExporter } from "./telemetry/reporting_exporter.ts";
@@ -32,6 +27,7 @@ import { SPAN_ATTRIBUTE_VALUE_LIMIT } from "./util/attribute_limit.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 import { raceTimeout } from "./util/race_timeout.ts";
 import { redactUrl } from "./util/redact.ts";
+import type { Meter, Sampler, SpanProcessor, Tracer } from "./util/public_types.ts";
 
 export { ensureContextManager } from "./util/context_manager.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
@@ -39,6 +35,7 @@ export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
 export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
+export type * from "./util/public_types.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";
 export {
   type EventKind,
@@ -88,10 +85,13 @@ export interface TelemetryOptions {
 
 /** What {@linkcode setupTelemetry} set up. */
 export interface Telemetry {
+  /** `service.name` of this process. */
   readonly serviceName: string;
   /** `service.instance.id` of this process. */
   readonly serviceInstanceId: string;
+  /** Starts spans that go to the exporters set up here. */
   readonly tracer: Tracer;
+  /** Records metrics that Prometheus and `collectMetrics()` read. */
   readonly meter: Meter;
   /** The most recent ended spans, Jaeger or not. */
   readonly spans: RecentSpans;

@@ -19,7 +19,7 @@ import { lineOf, type Node } from "./ast.ts";
 import { acquireMethod, analyseAcquire, type Finding } from "./lease_paths.ts";
 import type { LeakContext } from "./messages.ts";
 
-export { LEAK_SHAPES, type LeakShape, shapeOf } from "./messages.ts";
+export { LEAK_SHAPES, type LeakContext, type LeakShape, type LeakShapeName, shapeOf } from "./messages.ts";
 
 /** The rule's id as `deno lint` prints it. */
 export const RULE_ID = "leak-lab/release-on-every-path";

@@ -30,7 +30,9 @@ export interface LeakShape {
   id: string;
   /** Matches this shape's messages, and no other shape's (for checkpoints that read `deno lint --json`). */
   pattern: RegExp;
+  /** What the finding says is wrong, for one acquire. */
   message(c: LeakContext): string;
+  /** What to change to fix it. */
   hint(c: LeakContext): string;
 }
 
@@ -49,8 +51,26 @@ const usingHint = (c: LeakContext) =>
 const beforeTryHint = (c: LeakContext) =>
   `Start the \`try\` on the line right after the acquire (move line ${c.line} inside it)${orUsing(c)}.`;
 
+/** The name of each shape the rule reports (keys of {@linkcode LEAK_SHAPES}). */
+export type LeakShapeName =
+  | "discarded"
+  | "destructured"
+  | "neverReleased"
+  | "onlyInCallback"
+  | "onlyInCatch"
+  | "tryAndCatch"
+  | "onlyOnSuccess"
+  | "earlyExit"
+  | "someBranches"
+  | "throwsBeforeTry"
+  | "acquireBeforeTry"
+  | "exitsBeforeTry"
+  | "finallyCallback"
+  | "finallyConditional"
+  | "unawaitedReturn";
+
 /** Every shape the rule reports, by id. */
-export const LEAK_SHAPES = {
+export const LEAK_SHAPES: Readonly<Record<LeakShapeName, LeakShape>> = {
   discarded: {
     id: "discarded",
     pattern: /^The connection from `.+` is never kept in a name, /,
@@ -176,7 +196,7 @@ export const LEAK_SHAPES = {
       `\`${c.name}\` is released as soon as the \`return\` runs: the query runs on a connection already given back.`,
     hint: (c) => `Await it before the release: \`return await ${c.culprit};\`.`,
   },
-} satisfies Record<string, LeakShape>;
+};
 
 /** The shape a `leak-lab/release-on-every-path` message reports, or undefined for any other message. */
 export function shapeOf(message: string): LeakShape | undefined {

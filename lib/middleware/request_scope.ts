@@ -7,12 +7,9 @@
  * @module
  */
 import {
-  type Attributes,
-  type Context,
   context,
   isSpanContextValid,
   propagation,
-  type Span,
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
@@ -36,6 +33,7 @@ import {
 } from "@opentelemetry/semantic-conventions";
 import type { ScopeOptions } from "../pool.ts";
 import { bounded } from "../util/attribute_limit.ts";
+import type { Attributes, Context, Span } from "../util/public_types.ts";
 
 /** What the middleware needs of a pool: its `scope()`. A `TracedPool` fits as is. */
 export interface ScopedPool {

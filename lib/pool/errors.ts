@@ -9,10 +9,13 @@ import type { Holder, PoolStats } from "./types.ts";
 /** `acquire()` waited its whole timeout because every connection was out. */
 export class PoolExhaustedError extends Error {
   /**
+   * Says how long the caller waited, the pool's counts, and who holds the connections.
+   *
    * @param poolName the pool's name
    * @param waitedMs how long the caller waited
    * @param stats the pool's counters when the wait ended
    * @param holders who holds the connections: every leaked lease first, then the oldest others (capped)
+   * @param options the error's `cause`, if any
    */
   constructor(
     readonly poolName: string,
@@ -45,7 +48,12 @@ export class PoolExhaustedError extends Error {
 
 /** A lease was used or released after it stopped holding a connection. */
 export class LeaseReleasedError extends Error {
-  /** @param message what was called, on which lease, and what to do instead */
+  /**
+   * A lease was used after its release.
+   *
+   * @param message what was called, on which lease, and what to do instead
+   * @param options the error's `cause`, if any
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "LeaseReleasedError";
@@ -54,7 +62,11 @@ export class LeaseReleasedError extends Error {
 
 /** `acquire()` was called on a pool after `end()`. */
 export class PoolEndedError extends Error {
-  /** @param poolName the pool's name */
+  /**
+   * Names the ended pool.
+   *
+   * @param poolName the pool's name
+   */
   constructor(readonly poolName: string) {
     super(`Cannot acquire from pool "${poolName}": it has been ended. Create a new TracedPool.`);
     this.name = "PoolEndedError";

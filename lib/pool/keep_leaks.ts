@@ -21,8 +21,8 @@
  *
  * @module
  */
-import type { Attributes, Context, Link, SpanKind } from "@opentelemetry/api";
-import { type Sampler, SamplingDecision, type SamplingResult } from "@opentelemetry/sdk-trace-base";
+import { SamplingDecision } from "@opentelemetry/sdk-trace-base";
+import type { Attributes, Context, Link, Sampler, SamplingResult, SpanKind } from "../util/public_types.ts";
 import { EXHAUSTED_ATTRIBUTE, LEAK_ATTRIBUTE } from "./trace_names.ts";
 
 /** The SDK's sampler interface, which `keepLeaks()` takes and returns. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
+import { metrics, trace } from "@opentelemetry/api";
+import type { Attributes, Meter, Tracer } from "../util/public_types.ts";
 import { parsePostgresUrl } from "../postgres.ts";
 import { redactUrl } from "../util/redact.ts";
 
@@ -51,9 +52,9 @@ export interface TracedPoolOptions {
   maxReportedHolders?: number;
   /** Stats samples kept by `history()`. @default 1000 */
   historySize?: number;
-  /** @default trace.getTracer("leak-lab.pool") */
+  /** Starts the pool's spans. @default trace.getTracer("leak-lab.pool") */
   tracer?: Tracer;
-  /** @default metrics.getMeter("leak-lab.pool") (call setupTelemetry first) */
+  /** Records the pool's metrics. @default metrics.getMeter("leak-lab.pool") (call setupTelemetry first) */
   meter?: Meter;
   /** Receives leak, loss and shutdown warnings. @default console.warn */
   log?: (message: string) => void;

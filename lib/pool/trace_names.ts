@@ -13,8 +13,24 @@
  * @module
  */
 
+/** The names of the spans the pool starts (the values of {@linkcode POOL_SPANS}). */
+export interface PoolSpanNames {
+  /** `pool.acquire()`. */
+  readonly acquire: "get_connection";
+  /** `lease.query()`. */
+  readonly query: "database.query";
+  /** `lease.release()`. */
+  readonly release: "return_connection";
+  /** A lease held past `leakThresholdMs`. */
+  readonly leakDetected: "connection_leak_detected";
+  /** The server closed a leased connection. */
+  readonly lost: "connection_lost";
+  /** `pool.reset()`. */
+  readonly reset: "pool.reset";
+}
+
 /** The spans the pool starts, as in the original demo. */
-export const POOL_SPANS = Object.freeze(
+export const POOL_SPANS: PoolSpanNames = Object.freeze(
   {
     /** `pool.acquire()`: waiting for and taking a connection. */
     acquire: "get_connection",
@@ -34,8 +50,26 @@ export const POOL_SPANS = Object.freeze(
   } as const,
 );
 
+/** The names of the events the pool records (the values of {@linkcode POOL_EVENTS}). */
+export interface PoolEventNames {
+  /** On `get_connection`. */
+  readonly acquired: "connection_acquired";
+  /** On `database.query`. */
+  readonly queryError: "query_error";
+  /** On `return_connection`. */
+  readonly returned: "connection_returned_safely";
+  /** On the span a lease outlived, or on `connection_leak_detected`. */
+  readonly leaked: "connection_leaked";
+  /** On `return_connection`, for a lease reported leaked. */
+  readonly unleaked: "connection_unleaked";
+  /** On `return_connection`, when `release()` is called twice. */
+  readonly doubleRelease: "connection_double_release";
+  /** On `pool.reset`. */
+  readonly reclaimed: "connections_reclaimed";
+}
+
 /** The events the pool records on its spans. */
-export const POOL_EVENTS = Object.freeze(
+export const POOL_EVENTS: PoolEventNames = Object.freeze(
   {
     /** On `get_connection`: the lease and the pool's counts. */
     acquired: "connection_acquired",
@@ -89,4 +123,7 @@ export const EXHAUSTED_ATTRIBUTE = "leaklab.exhausted";
 export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze({ [LEAK_ATTRIBUTE]: "true" });
 
 /** What a trace view needs to highlight the pool's spans: pass it to `waterfallHtml()` / `waterfallText()`. */
-export const POOL_TRACE_HINTS = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });
+export const POOL_TRACE_HINTS: {
+  readonly leakAttribute: typeof LEAK_ATTRIBUTE;
+  readonly eventKinds: typeof POOL_EVENT_KINDS;
+} = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });

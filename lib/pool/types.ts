@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Attributes, SpanKind } from "@opentelemetry/api";
+import type { Attributes, SpanKind } from "../util/public_types.ts";
 
 /** The pool's counters at one moment. */
 export interface PoolStats {
@@ -25,9 +25,11 @@ export interface PoolStats {
 
 /** A lease that holds a connection, as named in an exhaustion report. */
 export interface Holder {
+  /** The lease's id, as in `connection #<id>` and the `lease.id` attribute. */
   leaseId: number;
   /** Backend process id, to find it in `pg_stat_activity`. */
   pid: number;
+  /** How long it has been out. */
   ageMs: number;
   /** `file:line:column` of the `acquire()` call, or why it was not captured. */
   site: string;
@@ -37,6 +39,7 @@ export interface Holder {
   scope?: string;
   /** The trace that acquired it; absent when no OpenTelemetry SDK is installed. */
   traceId?: string;
+  /** Whether it has been reported leaked. */
   leaked: boolean;
 }
 
@@ -47,15 +50,21 @@ export type PoolChange = "wait" | "acquire" | "release" | "leak" | "reclaim" | "
 export interface PoolSample extends PoolStats {
   /** Wall-clock milliseconds. */
   at: number;
+  /** What happened. */
   change: PoolChange;
+  /** The lease it happened to, if one. */
   leaseId?: number;
 }
 
 /** A lease detected as leaked and still out. */
 export interface LeakReport {
+  /** The lease's id, as in `connection #<id>` and the `lease.id` attribute. */
   leaseId: number;
+  /** Backend process id, to find it in `pg_stat_activity`. */
   pid: number;
+  /** How long it has been out. */
   ageMs: number;
+  /** When it was acquired, as an ISO date. */
   acquiredAt: string;
   /**
    * The trace and `get_connection` span that handed it out (the request's
@@ -63,11 +72,13 @@ export interface LeakReport {
    * is installed: never the all-zero trace id.
    */
   traceId?: string;
+  /** The span id beside `traceId`. */
   spanId?: string;
   /** The `pool.scope()` it was acquired in, if any. */
   scope?: string;
   /** `file:line:column` of the `acquire()` call, and its whole stack. */
   site: string;
+  /** The `acquire()` call's whole stack. */
   stack: string;
 }
 
@@ -75,6 +86,6 @@ export interface LeakReport {
 export interface ScopeOptions {
   /** Set on the scope's span. @default none */
   attributes?: Attributes;
-  /** @default SpanKind.INTERNAL */
+  /** The span's kind: SERVER for a request's own span. @default SpanKind.INTERNAL */
   kind?: SpanKind;
 }

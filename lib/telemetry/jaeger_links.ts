@@ -17,7 +17,7 @@
  * // "http://localhost:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736"
  * ```
  */
-export function traceUrl(traceId: string, base = jaegerUiUrl()): string {
+export function traceUrl(traceId: string, base: string = jaegerUiUrl()): string {
   return `${base.replace(/\/+$/, "")}/trace/${traceId}`;
 }
 
@@ -32,7 +32,11 @@ export function traceUrl(traceId: string, base = jaegerUiUrl()): string {
  * // "http://localhost:16686/search?service=leak-lab&tags=%7B%22error%22%3A%22true%22%7D"
  * ```
  */
-export function jaegerSearchUrl(service: string, tags: Record<string, string> = {}, base = jaegerUiUrl()): string {
+export function jaegerSearchUrl(
+  service: string,
+  tags: Record<string, string> = {},
+  base: string = jaegerUiUrl(),
+): string {
   const query = new URLSearchParams({ service });
   if (Object.keys(tags).length > 0) query.set("tags", JSON.stringify(tags));
   return `${base.replace(/\/+$/, "")}/search?${query}`;

@@ -22,14 +22,19 @@ export const RESOURCE_LABELS = /^service\.(name|instance\.id)$/;
 
 /** A flattened metric data point, easy to print or plot. */
 export interface MetricPoint {
+  /** The instrument's name, e.g. `db.client.connection.count`. */
   name: string;
+  /** The instrument's unit, e.g. `{connection}` or `s`. */
   unit: string;
+  /** The series' attributes. */
   attributes: Record<string, unknown>;
   /** Sums and gauges: the value. Histograms: the count of recordings. */
   value: number;
   /** Histograms only: sum, min and max of the recordings. */
   sum?: number;
+  /** Histograms only: the smallest recording. */
   min?: number;
+  /** Histograms only: the largest recording. */
   max?: number;
 }
 

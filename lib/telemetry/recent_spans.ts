@@ -15,15 +15,21 @@
  * provider.getTracer("example").startSpan("hello").end();
  * console.log(recent.spans().map((s) => s.name)); // ["hello"]
  * ```
+ *
+ * @module
  */
-import type { Context } from "@opentelemetry/api";
-import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { Context, ReadableSpan, SdkSpan, SpanProcessor } from "../util/public_types.ts";
 import { Ring } from "../util/ring.ts";
 
+/** A span processor that keeps the last `capacity` ended spans in a ring. */
 export class RecentSpans implements SpanProcessor {
   readonly #ring: Ring<ReadableSpan>;
 
-  /** @param capacity how many ended spans to keep; must be a positive integer */
+  /**
+   * Keeps up to `capacity` spans.
+   *
+   * @param capacity how many ended spans to keep; must be a positive integer
+   */
   constructor(capacity = 500) {
     this.#ring = new Ring(capacity);
   }
@@ -43,16 +49,20 @@ export class RecentSpans implements SpanProcessor {
     this.#ring.clear();
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  /** Nothing to do: only ended spans are kept. */
+  onStart(_span: SdkSpan, _parentContext: Context): void {}
 
+  /** Keeps the span, dropping the oldest when full. */
   onEnd(span: ReadableSpan): void {
     this.#ring.push(span);
   }
 
+  /** Nothing is buffered: resolves at once. */
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Nothing to release: resolves at once. */
   shutdown(): Promise<void> {
     return Promise.resolve();
   }

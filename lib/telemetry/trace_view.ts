@@ -7,32 +7,48 @@
  * @module
  */
 import { SpanStatusCode } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "../util/public_types.ts";
 import { hrTimeToMilliseconds } from "@opentelemetry/core";
 
 /** One span, ready for JSON. Times are milliseconds from the trace's start. */
 export interface SpanView {
+  /** The trace's id, 32 hex digits. */
   traceId: string;
+  /** The span's id, 16 hex digits. */
   spanId: string;
+  /** The parent's id; undefined for a root. */
   parentSpanId?: string;
+  /** The span's name. */
   name: string;
   /** Nesting depth inside this trace's recorded spans (root = 0). */
   depth: number;
+  /** When it started, from the trace's start. */
   offsetMs: number;
+  /** How long it ran. */
   durationMs: number;
+  /** Its status code. */
   status: "ok" | "error" | "unset";
+  /** Its status message, if any. */
   statusMessage?: string;
+  /** Its attributes. */
   attributes: Record<string, unknown>;
+  /** Its events, each with its time from the trace's start. */
   events: { name: string; offsetMs: number; attributes: Record<string, unknown> }[];
 }
 
 /** One trace in a list of recent traces. */
 export interface TraceSummary {
+  /** The trace's id, 32 hex digits. */
   traceId: string;
+  /** The name of its root span (or earliest span, when the root is not held). */
   rootName: string;
+  /** "error" when any span failed. */
   status: "ok" | "error" | "unset";
+  /** From the first span's start to the last span's end. */
   durationMs: number;
+  /** When it started, as an ISO date. */
   startedAt: string;
+  /** How many of its spans are held. */
   spanCount: number;
 }
 

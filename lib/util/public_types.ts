@@ -1,0 +1,43 @@
+/**
+ * The third-party types that Leak Lab's public signatures use, as aliases
+ * with docs of their own. `deno doc --lint` counts a type imported from an
+ * npm package as private, and a plain re-export makes it lint the whole
+ * package's declarations; an alias keeps our docs about our API. Each is
+ * exactly the library's type: a value of one is a value of the other.
+ *
+ * @module
+ */
+import type * as otel from "@opentelemetry/api";
+import type * as sdk from "@opentelemetry/sdk-trace-base";
+import type * as pg from "pg";
+
+/** Span or event attributes (`@opentelemetry/api`). */
+export type Attributes = otel.Attributes;
+/** An OpenTelemetry context (`@opentelemetry/api`). */
+export type Context = otel.Context;
+/** A link from one span to another (`@opentelemetry/api`). */
+export type Link = otel.Link;
+/** An OpenTelemetry meter (`@opentelemetry/api`), e.g. `metrics.getMeter("app")`. */
+export type Meter = otel.Meter;
+/** An OpenTelemetry span (`@opentelemetry/api`). */
+export type Span = otel.Span;
+/** The ids of a span and its trace (`@opentelemetry/api`). */
+export type SpanContext = otel.SpanContext;
+/** A span's kind: INTERNAL, SERVER, CLIENT, … (`@opentelemetry/api`). */
+export type SpanKind = otel.SpanKind;
+/** An OpenTelemetry tracer (`@opentelemetry/api`), e.g. `trace.getTracer("app")`. */
+export type Tracer = otel.Tracer;
+
+/** A head sampler (`@opentelemetry/sdk-trace-base`). */
+export type Sampler = sdk.Sampler;
+/** A sampler's decision (`@opentelemetry/sdk-trace-base`). */
+export type SamplingResult = sdk.SamplingResult;
+/** A finished span as the SDK keeps it (`@opentelemetry/sdk-trace-base`). */
+export type ReadableSpan = sdk.ReadableSpan;
+/** The SDK's own span, as a span processor sees it start (`@opentelemetry/sdk-trace-base`). */
+export type SdkSpan = sdk.Span;
+/** Sees every span start and end (`@opentelemetry/sdk-trace-base`). */
+export type SpanProcessor = sdk.SpanProcessor;
+
+/** One row of a query's result (`pg`). */
+export type QueryResultRow = pg.QueryResultRow;
