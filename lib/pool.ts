@@ -61,9 +61,10 @@ import {
   type TracedPoolOptions,
 } from "./pool/options.ts";
 import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
+import { PgPoolSurface } from "./pool/pg_surface.ts";
 import { NOT_RECORDING, PoolSpans } from "./pool/pool_spans.ts";
 import { Reclaimer } from "./pool/reclaim.ts";
-import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
+import { isSampled, poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
 import { spanTime } from "./util/span_time.ts";
 import { EXHAUSTED_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
@@ -81,7 +82,7 @@ export type * from "./pool/types.ts";
 const SCOPE = createContextKey("leak-lab.pool.scope");
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
-export class TracedPool {
+export class TracedPool extends PgPoolSurface implements pg.Pool {
   readonly name: string;
   readonly max: number;
   readonly acquireTimeoutMs: number;
@@ -105,6 +106,7 @@ export class TracedPool {
 
   /** @throws {RangeError} naming the first bad option and its value */
   constructor(options: TracedPoolOptions) {
+    super();
     const resolved = (this.#options = resolvePoolOptions(options));
     this.name = resolved.name;
     this.max = resolved.max;
@@ -117,6 +119,7 @@ export class TracedPool {
     ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
     this.#pg = openPgPool(resolved, (client, error) => this.#lost(client, error));
+    this.forwardPgEvents();
     this.#report = new PoolReporter(this.name, resolved.poolAttributes, resolved.tracer, resolved.log);
     this.#reclaimer = new Reclaimer(resolved);
     this.#host = {
@@ -124,7 +127,7 @@ export class TracedPool {
       poolName: this.name,
       queryAttributes: resolved.queryAttributes,
       notCaptured: this.#sites.whyNotCaptured,
-      giveBack: (lease, client) => this.#giveBack(lease, client),
+      giveBack: (lease, client, destroy) => this.#giveBack(lease, client, destroy),
     };
     this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (lease) => {
       const why = `held for ${Math.round(lease.ageMs)}ms, longer than leakThresholdMs=${this.leakThresholdMs}`;
@@ -174,9 +177,7 @@ export class TracedPool {
     const at = recorded ? spanTime(now) : undefined;
     if (at) span!.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
-      // An acquire() the scope did not await: nobody in the scope can return it now.
-      this.#markLeaked(lease, `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`);
-      this.#report.arrivedAfterScope(lease, scope, span, this.#leaked);
+      this.#lateArrival(lease, scope);
     } else if (scope) {
       scope.open++;
       lease.scope = scope;
@@ -184,12 +185,6 @@ export class TracedPool {
     span?.end(at);
     this.#watch.arm(lease);
     return lease;
-  }
-
-  /** Runs one query on a connection that is returned whatever happens. */
-  async query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    await using lease = await this.acquire();
-    return await lease.query<R>(text, params);
   }
 
   /**
@@ -223,6 +218,7 @@ export class TracedPool {
         for (const lease of [...this.#active.values()]) { // at most max: cheaper than a set per scope
           if (lease.scope !== scope) continue;
           this.#leaveScope(lease);
+          if (lease.leaked) continue; // reported already (past the threshold): never twice
           this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
           this.#report.outlivedScope(lease, scope, this.#leaked);
         }
@@ -279,7 +275,16 @@ export class TracedPool {
    * `PoolEndedError`, connections still out are reported and closed (their
    * statements cancelled), and the leak watch stops.
    */
-  end(): Promise<void> {
+  end(): Promise<void>;
+  /** Ends the pool, then calls `callback`, as `pg.Pool.end(callback)`. */
+  end(callback: () => void): void;
+  end(callback?: () => void): Promise<void> | void {
+    const ended = this.#end();
+    if (!callback) return ended;
+    ended.then(() => callback(), () => callback());
+  }
+
+  #end(): Promise<void> {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
@@ -294,7 +299,12 @@ export class TracedPool {
     await this.end();
   }
 
-  #giveBack(lease: Lease, client: pg.PoolClient): void {
+  /** node-postgres' pool underneath: what `PgPoolSurface` reads its counters from. */
+  protected get pgPool(): pg.Pool {
+    return this.#pg;
+  }
+
+  #giveBack(lease: Lease, client: pg.PoolClient, destroy?: Error | boolean): void {
     const now = performance.now();
     const span = lease.traced ? this.#spans.start(POOL_SPANS.release, now) : undefined;
     this.#forget(lease, client, "released");
@@ -303,7 +313,7 @@ export class TracedPool {
       this.#leaked--;
       this.#report.unleaked(lease, heldMs, span);
     }
-    client.release();
+    lease.releaseToPg(destroy);
     this.#metrics.used(heldMs);
     this.#record(now, "release", lease.id);
     if (span?.isRecording()) {
@@ -329,7 +339,7 @@ export class TracedPool {
     if (!lease) return; // idle: pg-pool removes it itself
     lease.lossReason = error.message;
     this.#forget(lease, client, "lost");
-    client.release(error); // pg-pool drops a client released with an error
+    lease.releaseToPg(error); // pg-pool drops a client released with an error
     this.#record(performance.now(), "lost", lease.id);
     this.#report.lost(lease, error);
   }
@@ -340,7 +350,7 @@ export class TracedPool {
       this.#forget(lease, client, "reclaimed");
       this.#record(performance.now(), "reclaim", lease.id);
     }
-    this.#reclaimer.reclaim(leases.map(([client, lease]) => [client, lease.pid]));
+    this.#reclaimer.reclaim(leases.map(([, lease]) => lease));
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
@@ -352,6 +362,26 @@ export class TracedPool {
       lease.leaked = false; // reclaimed or lost: no longer a leak anyone can fix
       this.#leaked--;
     }
+  }
+
+  /**
+   * An acquire() its scope did not await arrived after the scope ended:
+   * nobody in the scope can return it now. Background work started in a
+   * request (a timer, a fire-and-forget `pool.query()`) looks the same and
+   * returns its connection at once, so it is a leak only if still out
+   * `lateAcquireGraceMs` later.
+   */
+  #lateArrival(lease: Lease, scope: LeakScope): void {
+    const timer = setTimeout(() => {
+      if (lease.state !== "active" || lease.leaked) return;
+      const grace = this.#options.lateAcquireGraceMs;
+      this.#markLeaked(
+        lease,
+        `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited), and still out ${grace}ms later`,
+      );
+      this.#report.arrivedAfterScope(lease, scope, undefined, this.#leaked);
+    }, this.#options.lateAcquireGraceMs);
+    Deno.unrefTimer(timer); // a forgotten pool must not keep a script alive for this
   }
 
   #leaveScope(lease: Lease): void {
@@ -366,14 +396,14 @@ export class TracedPool {
    */
   #failedAcquire(failure: Error, span: Span | undefined, request: SpanContext | undefined, started: number): void {
     const exhausted = failure instanceof PoolExhaustedError;
+    const sampled = isSampled(span);
     if (span?.isRecording()) {
       span.setAttribute("error.type", failure.name);
       if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
       span.end(spanTime(performance.now()));
-    } else if (exhausted) {
-      this.#report.exhausted(failure, request, started);
     }
+    if (exhausted && !sampled) this.#report.exhausted(failure, request, started); // no sampler hides it
   }
 
   #acquireFailed(error: unknown, waitedMs: number): Error {
