@@ -51,6 +51,7 @@ export function isRoutineRequest(span: ReadableSpan): boolean {
 /** A held span and when it ended, counted: the SDK's end times are not monotonic across spans. */
 type Held = { readonly order: number; readonly span: ReadableSpan };
 
+/** The most recent ended spans, routine request spans in a ring of their own (see the module's comment). */
 export class RecentSpans implements SpanProcessor {
   readonly #ring: Ring<Held>;
   readonly #routine: Ring<Held>;
@@ -58,6 +59,8 @@ export class RecentSpans implements SpanProcessor {
   #ended = 0;
 
   /**
+   * Two empty rings.
+   *
    * @param capacity how many ended spans to keep, routine ones aside; must be a positive integer
    * @param options the routine spans' own ring
    */
