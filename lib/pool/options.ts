@@ -5,7 +5,7 @@
  * @module
  */
 import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
-import { parsePostgresUrl } from "../database.ts";
+import { connectionTarget, parsePostgresUrl } from "../database.ts";
 import { redactUrl } from "../util/redact.ts";
 
 /**
@@ -105,11 +105,17 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
     poolAttributes,
     queryAttributes: {
       "db.system.name": "postgresql",
-      "db.namespace": decodeURIComponent(url.pathname.slice(1) || url.username || "postgres"),
+      "db.namespace": namespace(connectionString),
       "server.address": url.hostname,
       "server.port": Number(url.port || 5432),
     },
   };
+}
+
+/** The database pg connects to, named as pg reads the URL (`%3D` stays, a lone `%` is no URIError). */
+function namespace(connectionString: string): string {
+  const { database, user } = connectionTarget(connectionString);
+  return database ?? user ?? "postgres";
 }
 
 function sitePolicy(value: AcquireSitePolicy | boolean | undefined): AcquireSitePolicy {
