@@ -92,7 +92,8 @@ export function createApp(deps: AppDeps): App {
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       // No span: nothing was routed, and a refused request must not push real traces out of the span store.
-      refusalLog?.("bad-host", `${boundedMethod(request)} with a malformed Host header → 400`);
+      // The message quotes the caller's text JSON-escaped and cut short: no terminal escapes, no megabyte lines.
+      refusalLog?.("bad-target", `${boundedMethod(request)} refused before routing → 400: ${error.message}`);
       return await finish(request, errorResponse(error));
     }
     // Scrapes are not traced: a span per scrape, forever, would crowd out the requests worth reading. The Host
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): App {
         }
         if (match.kind === "wrong-method") {
           const allow = match.allow.join(", ");
-          throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${request.method}.`, { allow });
+          throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${boundedMethod(request)}.`, { allow });
         }
         const crossSite = crossSiteRefusal(request, url);
         if (crossSite) throw crossSite;

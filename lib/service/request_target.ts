@@ -6,7 +6,9 @@
  * and one that is no URL authority at all (`a b`, `[::1`) made `new URL()`
  * throw. A Host is therefore checked to be `host[:port]` first (RFC 9110
  * §7.2, the RFC 9112 §3.2 400 for an invalid one): with no `/`, `?`, `#` or
- * `@` in the authority, the path is exactly the request target's.
+ * `@` in the authority, the path is exactly the request target's. A path the
+ * URL parser would rewrite (dot segments, `\`) is refused too: a proxy in
+ * front may read it differently.
  *
  * @module
  */
@@ -48,14 +50,15 @@ export function isValidHost(value: string): boolean {
   }
 }
 
-/** Longest part of a refused Host quoted back to the caller. */
-const QUOTED_HOST_CHARS = 100;
+/** Longest part of a refused Host or path quoted back to the caller. */
+const QUOTED_CHARS = 100;
 
 /**
  * The request's URL, its path taken from the request target alone.
  *
  * @throws {HttpError} 400 when the Host header (or the authority of an
- *   absolute-form target) is not a valid `host[:port]`
+ *   absolute-form target) is not a valid `host[:port]`, or the path is not
+ *   in canonical form
  */
 export function requestUrl(request: Request): URL {
   const host = request.headers.get("host");
@@ -65,22 +68,35 @@ export function requestUrl(request: Request): URL {
   const scheme = /^https?:\/\//.exec(raw)?.[0];
   const authority = scheme ? raw.slice(scheme.length).split(/[/?#]/, 1)[0] : raw;
   if (!scheme || !isValidHost(authority)) throw badHost(authority);
+  let url: URL;
   try {
-    return new URL(raw);
+    url = new URL(raw);
   } catch {
     throw badHost(authority);
   }
+  // The URL parser resolves `.`, `..` and `%2e` segments and reads `\` as `/`; a proxy in front may not (nginx keeps
+  // `\`), so a rule that keeps a path private could be walked around. Browsers send canonical paths: refuse the rest.
+  const path = raw.slice(scheme.length + authority.length).split(/[?#]/, 1)[0] || "/";
+  if (path !== url.pathname) {
+    throw new HttpError(
+      400,
+      `The request path ${quote(path)} is not in canonical form (it has "." or ".." segments, a backslash, or ` +
+        `characters that must be percent-encoded): send ${quote(url.pathname)} instead.`,
+    );
+  }
+  return url;
+}
+
+/** The caller's text as a JSON string, cut short, with <, > and & escaped too: no reader should find markup in it. */
+function quote(value: string): string {
+  return JSON.stringify(value.slice(0, QUOTED_CHARS)).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) +
+    (value.length > QUOTED_CHARS ? "…" : "");
 }
 
 function badHost(value: string): HttpError {
-  // Quoted as a JSON string with <, > and & escaped too: the value is the caller's, and no reader of it should ever
-  // find markup in it, whatever the response's type.
-  const quoted =
-    JSON.stringify(value.slice(0, QUOTED_HOST_CHARS)).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) +
-    (value.length > QUOTED_HOST_CHARS ? "…" : "");
   return new HttpError(
     400,
-    `${quoted} is not a valid Host header: send the server's host[:port] (for example 127.0.0.1:9000 or ` +
+    `${quote(value)} is not a valid Host header: send the server's host[:port] (for example 127.0.0.1:9000 or ` +
       `localhost:9000), with no path, query, user or spaces in it.`,
   );
 }
