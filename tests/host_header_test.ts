@@ -7,7 +7,7 @@
  * These requests go over a real socket to `Deno.serve` on 127.0.0.1, since
  * only Deno.serve builds a URL from the Host header.
  */
-import { assert, assertEquals, assertLess, assertMatch, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { TracedPool } from "../lib/pool.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
@@ -21,7 +21,7 @@ import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoin
 const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
 const PROJECT_DIR = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-async function served({ failEvery = 0 } = {}) {
+function served({ failEvery = 0 } = {}) {
   const lines: string[] = [];
   const pool = new TracedPool({
     connectionString: checkpointDatabaseUrl(),
@@ -98,7 +98,7 @@ function request(method: string, path: string, host: string, extra = ""): string
 const JSON_POST = "Content-Type: application/json\r\nContent-Length: 0\r\n";
 
 Deno.test("a Host with a path, query or fragment in it never changes which route runs", async () => {
-  await using service = await served({ failEvery: 1 });
+  await using service = served({ failEvery: 1 });
   const { port, pool, lines } = service;
   // Two leaks: a reset would reclaim them.
   for (let i = 0; i < 2; i++) {
@@ -133,7 +133,7 @@ Deno.test("a Host with a path, query or fragment in it never changes which route
 });
 
 Deno.test("a malformed Host gets the service's JSON 400 with every security header, logged once in a while", async () => {
-  await using service = await served();
+  await using service = served();
   const { port, lines } = service;
   const malformed = ["a b", "%", "[::1", "127.0.0.1:99999", "<script>x</script>", "127.0.0.1:9000:1", "a\\b", "é"];
   const rounds = 10;
@@ -194,7 +194,7 @@ Deno.test("rateLimitedLog() says each kind once per interval, then how many it h
 });
 
 Deno.test("a path a proxy would read differently (dot segments, %2e, backslashes) is refused, not normalised", async () => {
-  await using service = await served({ failEvery: 1 });
+  await using service = served({ failEvery: 1 });
   const { port, pool } = service;
   assertEquals((await raw(port, request("POST", "/api/bad", `127.0.0.1:${port}`, JSON_POST))).status, 500);
   assertEquals(pool.stats().leaked, 1);
