@@ -146,9 +146,13 @@ export function describeConnectionError(error: unknown, url: string): DatabaseCo
 
 /** Whom and what a connection string asks for (never its password). */
 export interface ConnectionTarget {
+  /** The role to log in as. @default unset: pg's default (PGUSER, else the OS user) */
   user?: string;
+  /** The database, as sent to the server. @default unset: the user's name */
   database?: string;
+  /** Host name, address or socket directory. @default unset: pg's default (PGHOST, else localhost) */
   host?: string;
+  /** The port. @default unset: pg's default (PGPORT, else 5432) */
   port?: string;
 }
 
