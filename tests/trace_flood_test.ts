@@ -14,6 +14,8 @@ import { RecentSpans, setupTelemetry } from "../lib/telemetry.ts";
 import { createApp } from "../lib/service/app.ts";
 import { tracedHandlers } from "../lib/service/demo_pool.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
+import { CHROMIUM_INSTALL, hasChromium, launchChromium } from "./support/chromium.ts";
+import { requirement } from "./support/requirement.ts";
 
 // The service's own store: setupTelemetry's default of 500 spans.
 const telemetry = await setupTelemetry({ otlpEndpoint: false, log: () => {} });
@@ -121,4 +123,57 @@ Deno.test("RecentSpans keeps routine request spans in a small ring of their own;
   assertEquals(held.map((s) => s.name), order, "in the order they ended, both rings merged");
   recent.clear();
   assertEquals(recent.spans(), []);
+});
+
+Deno.test({
+  name: "in Chromium, a page on another site loading 1,200 images from the service leaves a leak's trace in memory",
+  ...requirement("Chromium", hasChromium(), CHROMIUM_INSTALL),
+  fn: async () => {
+    const pool = new TracedPool({
+      connectionString: checkpointDatabaseUrl(),
+      name: uniquePoolName("flood-browser"),
+      max: 3,
+      acquireTimeoutMs: 300,
+      log: () => {},
+    });
+    const faults = new FaultSchedule({ failEvery: 1 });
+    const app = createApp({ pool, handlers: tracedHandlers(pool, faults), faults, spans: telemetry.spans });
+    const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app);
+    const target = `http://127.0.0.1:${service.addr.port}`;
+    // The other site: http://localhost:<port> is another site than http://127.0.0.1:<port> to the browser.
+    const evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
+      new Response(
+        `<!doctype html><title>another site</title><body><script>
+          let left = 1200;
+          const done = () => { if (--left === 0) document.body.dataset.done = "true"; };
+          for (let i = 0; i < 600; i++) {
+            for (const src of ["${target}/x" + i + ".png", "${target}/api/pool?" + i]) {
+              const img = new Image();
+              img.onload = img.onerror = done;
+              img.src = src;
+            }
+          }
+        </script>`,
+        { headers: { "content-type": "text/html" } },
+      ));
+    const browser = await launchChromium();
+    try {
+      const leak = await app(
+        new Request(`${target}/api/bad`, { method: "POST", headers: { "content-type": "application/json" } }),
+      );
+      const { traceId } = await leak.json();
+      await browser.page.goto(`http://localhost:${evil.addr.port}/`);
+      await browser.page.waitForSelector("body[data-done=true]", { state: "attached", timeout: 60_000 });
+      const view = await fetch(`${target}/api/traces/${traceId}`);
+      assertEquals(view.status, 200, "the leak's trace is still in memory");
+      const { spans } = await view.json();
+      assert(spans.some((s: { events: { name: string }[] }) => s.events.some((e) => e.name === "connection_leaked")));
+      assertEquals(pool.stats().leaked, 1);
+    } finally {
+      await browser.close();
+      await evil.shutdown();
+      await service.shutdown();
+      await pool.end();
+    }
+  },
 });
