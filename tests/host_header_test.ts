@@ -212,3 +212,40 @@ Deno.test("a path a proxy would read differently (dot segments, %2e, backslashes
   }
   assertEquals((await raw(port, request("GET", "/api/pool?x=/../y", "localhost"))).status, 200, "a query is no path");
 });
+
+Deno.test("a failure outside any route still gets a JSON 500 with the security headers and a project-relative stack", async () => {
+  const pool = new TracedPool({
+    connectionString: checkpointDatabaseUrl(),
+    name: uniquePoolName("host-500"),
+    log: () => {},
+  });
+  const lines: string[] = [];
+  const faults = new FaultSchedule({ failEvery: 0 });
+  // A bug where no route's own error handling reaches: opening the request's scope.
+  const broken = Object.assign(Object.create(pool), {
+    scope: () => {
+      throw new Error("a bug before any route ran");
+    },
+  });
+  const app = createApp({
+    pool: broken,
+    handlers: tracedHandlers(pool, faults),
+    faults,
+    spans: telemetry.spans,
+    log: (line) => lines.push(line),
+  });
+  for (let i = 0; i < 20; i++) {
+    const response = await app(new Request("http://127.0.0.1:9000/api/pool"));
+    assertEquals(response.status, 500);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) assertEquals(response.headers.get(name), value, name);
+    assertEquals(await response.json(), {
+      ok: false,
+      status: 500,
+      error: "Internal error: a bug before any route ran",
+    });
+  }
+  assertEquals(lines.length, 1, lines.join("\n"));
+  assertStringIncludes(lines[0], "lib/service/http_span.ts:");
+  assertEquals(lines[0].includes(PROJECT_DIR), false, lines[0]);
+  await pool.end();
+});

@@ -145,14 +145,8 @@ export function createApp(deps: AppDeps): App {
       return await handle(request, info);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      refusalLog?.(
-        "internal",
-        `Unexpected error on ${boundedMethod(request)}: ${
-          relativeToProject(
-            (error as Error)?.stack ?? message,
-          )
-        }`,
-      );
+      const stack = relativeToProject((error as Error)?.stack ?? message);
+      refusalLog?.("internal", `Unexpected error on ${boundedMethod(request)}: ${stack}`);
       return await finish(request, errorResponse(new HttpError(500, `Internal error: ${message}`)));
     }
   };
