@@ -39,11 +39,7 @@ export function jaegerSearchUrl(service: string, tags: Record<string, string> = 
   return `${linkBase(base)}/search?${query}`;
 }
 
-/**
- * The Jaeger UI base URL: JAEGER_UI_URL without its credentials, else http://localhost:16686.
- * Links are shown on the page, in the banner and in /api/info, so they carry no user or password: the browser asks
- * for them when Jaeger wants them (and refuses to fetch a URL with credentials in it in some contexts anyway).
- */
+/** The Jaeger UI base URL: JAEGER_UI_URL, else http://localhost:16686. */
 export function jaegerUiUrl(): string {
   return withoutCredentials(Deno.env.get("JAEGER_UI_URL") ?? "http://localhost:16686");
 }
@@ -52,6 +48,10 @@ function linkBase(base: string): string {
   return withoutCredentials(base).replace(/\/+$/, "");
 }
 
+/**
+ * Links are shown on the page, in the banner and in /api/info, so they carry no user or password from JAEGER_UI_URL:
+ * the browser asks for them when Jaeger wants them (and refuses URLs with credentials in some contexts anyway).
+ */
 function withoutCredentials(url: string): string {
   if (!url.includes("@")) return url;
   try {
