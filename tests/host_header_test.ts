@@ -112,9 +112,12 @@ Deno.test("a Host with a path, query or fragment in it never changes which route
     ["GET", "/api/pool", "127.0.0.1?x"],
     ["GET", "/", "127.0.0.1/api/info#"],
     ["GET", "/app.js", "user@127.0.0.1"],
+    ["GET", "/app.js", "admin:Zq7Wx9k@127.0.0.1"],
   ];
+  const shown: string[] = [];
   for (const [method, path, host] of tricks) {
     const answer = await raw(port, request(method, path, host, method === "POST" ? JSON_POST : ""));
+    shown.push(answer.body);
     const where = `${method} ${path} with Host: ${host}`;
     assertEquals(answer.status, 400, `${where}: ${answer.body.slice(0, 200)}`);
     assertStringIncludes(answer.headers.get("content-type") ?? "", "application/json", where);
@@ -123,6 +126,14 @@ Deno.test("a Host with a path, query or fragment in it never changes which route
     assertStringIncludes(body.error, "Host header", where);
   }
   assertEquals(pool.stats().leaked, 2, "no trick ran the reset");
+  const absolute = await raw(
+    port,
+    `GET http://admin:Zq7Wx9k@127.0.0.1:${port}/api/pool HTTP/1.1\r\nHost: 127.0.0.1\r\n`,
+  );
+  assertEquals(absolute.status, 400, "userinfo in an absolute-form target");
+  assertStringIncludes(absolute.body, "admin:***@127.0.0.1");
+  const everything = [...lines, ...shown, absolute.body].join("\n");
+  assertEquals(everything.includes("Zq7Wx9k"), false, `a password in a Host is never shown: ${everything}`);
   assertEquals(lines.filter((line) => /^\w+ \/api\/(reset|traces|info)/.test(line)), [], lines.join("\n"));
   // The same paths with an honest Host still answer.
   assertEquals((await raw(port, request("GET", "/api/pool", `127.0.0.1:${port}`))).status, 200);

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { redactUrl } from "../util/redact.ts";
 import { HttpError } from "./http_json.ts";
 
 /** A DNS-style name or IPv4 address (labels of letters, digits, `-`, `_`), or a bracketed IPv6 literal. */
@@ -93,10 +94,12 @@ function quote(value: string): string {
     (value.length > QUOTED_CHARS ? "…" : "");
 }
 
+/** The 400 for a Host that is no `host[:port]`; a user and password in it are hidden, as in every message. */
 function badHost(value: string): HttpError {
+  const shown = quote(redactUrl(value));
   return new HttpError(
     400,
-    `${quote(value)} is not a valid Host header: send the server's host[:port] (for example 127.0.0.1:9000 or ` +
+    `${shown} is not a valid Host header: send the server's host[:port] (for example 127.0.0.1:9000 or ` +
       `localhost:9000), with no path, query, user or spaces in it.`,
   );
 }
