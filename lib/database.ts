@@ -11,6 +11,8 @@ import { redactUrl } from "./util/redact.ts";
 export { checkConnection, connectClient, type ConnectOptions } from "./database/connect.ts";
 export {
   type ConnectionFailure,
+  type ConnectionTarget,
+  connectionTarget,
   DatabaseConnectionError,
   describeConnectionError,
   parsePostgresUrl,

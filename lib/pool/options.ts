@@ -6,7 +6,7 @@
  */
 import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
 import type pg from "pg";
-import { parsePostgresUrl } from "../database.ts";
+import { connectionTarget, parsePostgresUrl } from "../database.ts";
 import { redactUrl } from "../util/redact.ts";
 
 /**
@@ -146,8 +146,10 @@ export function resolvePoolOptions(options: TracedPoolOptions): ResolvedPoolOpti
   const env = (key: string) => Deno.env.get(key) || undefined; // pg reads PG* too; only for the span attributes
   const host = url?.hostname || url?.searchParams.get("host") || options.host || env("PGHOST") || "localhost";
   const port = Number(url?.port || options.port || env("PGPORT") || 5432);
-  const user = safeDecode(url?.username) || options.user || env("PGUSER");
-  const namespace = safeDecode(url?.pathname.slice(1)) || options.database || env("PGDATABASE") || user || "postgres";
+  // Named as pg reads the URL (pg-connection-string): "%3D" stays "%3D", a lone "%" is no URIError.
+  const target = connectionString ? connectionTarget(connectionString) : {};
+  const user = target.user || options.user || env("PGUSER");
+  const namespace = target.database || options.database || env("PGDATABASE") || user || "postgres";
   return {
     connectionString: connectionString ||
       `postgres://${user ? `${encodeURIComponent(user)}@` : ""}${host}:${port}/${namespace}`,
@@ -224,15 +226,6 @@ function sameAs(
     );
   }
   return mine ?? theirs ?? fallback;
-}
-
-function safeDecode(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function sitePolicy(value: AcquireSitePolicy | boolean | undefined): AcquireSitePolicy {
