@@ -1,26 +1,20 @@
 /**
  * TracedPool: a node-postgres `Pool` that shows every lease in traces, counts
  * what is out, notices leaks and, when it runs dry, says who holds the
- * connections.
+ * connections. It is a `pg.Pool` too (see `pool/pg_surface.ts`): `connect()`
+ * clients are traced and leak-checked like `acquire()`'s leases.
  *
  * Every state change is visible, as in pg-pool's events (names in
- * `pool/trace_names.ts`):
+ * `pool/trace_names.ts`; every leaking span has `leaklab.leak=true`):
  *
  * | call                      | span                       | event                         |
  * |---------------------------|----------------------------|-------------------------------|
- * | `acquire()`               | `get_connection`           | `connection_acquired`         |
+ * | `acquire()`, `connect()`  | `get_connection`           | `connection_acquired`         |
  * | `lease.query()`           | `database.query`           | `query_error` on failure      |
  * | `lease.release()`         | `return_connection`        | `connection_returned_safely`  |
  * | `scope()` ends, lease out | the scope's own span       | `connection_leaked`           |
  * | held past the threshold   | `connection_leak_detected` | `connection_leaked`           |
  * | server kills a lease      | `connection_lost`          |                               |
- *
- * Every leaking span also carries `leaklab.leak=true`, which is what a Jaeger
- * search finds (`LEAK_SEARCH_TAGS`).
- *
- * Cheap enough to leave on in production: one clock reading per state
- * change, attributes built once, samples in typed arrays, and acquire sites
- * captured by default only while the pool shows trouble.
  *
  * @example
  * ```ts ignore
@@ -36,22 +30,13 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  type Context,
-  context,
-  createContextKey,
-  type Span,
-  type SpanContext,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { type Attributes, context, type Span, SpanStatusCode } from "@opentelemetry/api";
 import pg from "pg";
 import { describeConnectionError } from "./database.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolHistory } from "./pool/history.ts";
-import { holders, type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
+import { holders, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
 import {
@@ -62,11 +47,12 @@ import {
 } from "./pool/options.ts";
 import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
 import { PgPoolSurface } from "./pool/pg_surface.ts";
-import { NOT_RECORDING, PoolSpans } from "./pool/pool_spans.ts";
+import { PoolSpans } from "./pool/pool_spans.ts";
 import { Reclaimer } from "./pool/reclaim.ts";
-import { isSampled, poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
+import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
+import { enterScope, leaveScope, openScope, requestOf, scopeOf, watchLateArrival } from "./pool/scopes.ts";
 import { spanTime } from "./util/span_time.ts";
-import { EXHAUSTED_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
+import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
 import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 
@@ -77,9 +63,6 @@ export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/e
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
 export * from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
-
-/** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
-const SCOPE = createContextKey("leak-lab.pool.scope");
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
 export class TracedPool extends PgPoolSurface implements pg.Pool {
@@ -151,7 +134,7 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
     const started = performance.now();
     const captured = this.#sites.wanted(started, this.#leaked) ? new Error("acquired here") : undefined; // formatted only if reported
     const active = context.active();
-    const scope = active.getValue(SCOPE) as LeakScope | undefined;
+    const scope = scopeOf(active);
     // A scope's span asked the sampler once for the whole request; outside a scope every span asks.
     const traced = scope ? scope.traced : true;
     const span = traced ? this.#spans.start(POOL_SPANS.acquire, started, undefined, active) : undefined;
@@ -163,7 +146,7 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
       client = await connecting;
     } catch (error) {
       const failure = this.#acquireFailed(error, performance.now() - started);
-      this.#failedAcquire(failure, span, scope ? scope.trace : requestOf(active), started);
+      this.#report.acquireFailed(failure, span, scope ? scope.trace : requestOf(active), started);
       throw failure;
     }
     const now = performance.now();
@@ -177,10 +160,14 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
     const at = recorded ? spanTime(now) : undefined;
     if (at) span!.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
-      this.#lateArrival(lease, scope);
+      // An acquire() the scope did not await: nobody in the scope can return it now.
+      watchLateArrival(lease, this.#options.lateAcquireGraceMs, () => {
+        const why = `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`;
+        this.#markLeaked(lease, `${why}, and still out ${this.#options.lateAcquireGraceMs}ms later`);
+        this.#report.arrivedAfterScope(lease, scope, undefined, this.#leaked);
+      });
     } else if (scope) {
-      scope.open++;
-      lease.scope = scope;
+      enterScope(lease, scope);
     }
     span?.end(at);
     this.#watch.arm(lease);
@@ -196,17 +183,7 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
     const span = this.#spans.startWith(name, options, performance.now(), parent); // none without an SDK
-    const request = span ? span.spanContext() : requestOf(parent);
-    const scope: LeakScope = {
-      name,
-      span,
-      traced: span?.isRecording() ?? false,
-      trace: request,
-      open: 0,
-      ended: false,
-    };
-    const inScope = (span ? trace.setSpan(parent, span) : parent).setValue(SCOPE, scope);
-    const given = span ?? (request ? trace.wrapSpanContext(request) : NOT_RECORDING);
+    const { scope, inScope, given } = openScope(name, span, parent);
     try {
       return await context.with(inScope, fn, undefined, given);
     } catch (error) {
@@ -217,7 +194,7 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
       if (scope.open > 0) {
         for (const lease of [...this.#active.values()]) { // at most max: cheaper than a set per scope
           if (lease.scope !== scope) continue;
-          this.#leaveScope(lease);
+          leaveScope(lease);
           if (lease.leaked) continue; // reported already (past the threshold): never twice
           this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
           this.#report.outlivedScope(lease, scope, this.#leaked);
@@ -270,21 +247,8 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
     return reclaimed.length;
   }
 
-  /**
-   * Ends the pool: `acquire()` calls still waiting fail at once with
-   * `PoolEndedError`, connections still out are reported and closed (their
-   * statements cancelled), and the leak watch stops.
-   */
-  end(): Promise<void>;
-  /** Ends the pool, then calls `callback`, as `pg.Pool.end(callback)`. */
-  end(callback: () => void): void;
-  end(callback?: () => void): Promise<void> | void {
-    const ended = this.#end();
-    if (!callback) return ended;
-    ended.then(() => callback(), () => callback());
-  }
-
-  #end(): Promise<void> {
+  /** See `end()`: what ending takes, once. */
+  protected endPool(): Promise<void> {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
@@ -293,10 +257,6 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
     const socketsClosed = whenEveryClientRemoved(this.#pg); // counted before the reclaim below closes any
     this.#reclaimAll([...this.#active]);
     return (this.#ended = Promise.all([this.#pg.end(), socketsClosed, this.#reclaimer.settled()]).then(() => {}));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.end();
   }
 
   /** node-postgres' pool underneath: what `PgPoolSurface` reads its counters from. */
@@ -356,54 +316,12 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
   #forget(lease: Lease, client: pg.PoolClient, state: "released" | "reclaimed" | "lost"): void {
     this.#active.delete(client);
-    this.#leaveScope(lease);
+    leaveScope(lease);
     lease.state = state;
     if (lease.leaked && state !== "released") {
       lease.leaked = false; // reclaimed or lost: no longer a leak anyone can fix
       this.#leaked--;
     }
-  }
-
-  /**
-   * An acquire() its scope did not await arrived after the scope ended:
-   * nobody in the scope can return it now. Background work started in a
-   * request (a timer, a fire-and-forget `pool.query()`) looks the same and
-   * returns its connection at once, so it is a leak only if still out
-   * `lateAcquireGraceMs` later.
-   */
-  #lateArrival(lease: Lease, scope: LeakScope): void {
-    const timer = setTimeout(() => {
-      if (lease.state !== "active" || lease.leaked) return;
-      const grace = this.#options.lateAcquireGraceMs;
-      this.#markLeaked(
-        lease,
-        `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited), and still out ${grace}ms later`,
-      );
-      this.#report.arrivedAfterScope(lease, scope, undefined, this.#leaked);
-    }, this.#options.lateAcquireGraceMs);
-    Deno.unrefTimer(timer); // a forgotten pool must not keep a script alive for this
-  }
-
-  #leaveScope(lease: Lease): void {
-    if (!lease.scope) return;
-    lease.scope.open--;
-    lease.scope = undefined;
-  }
-
-  /**
-   * Ends a failed acquire's span; an exhaustion in a request whose span
-   * records nothing still gets one exported (see `PoolReporter.exhausted`).
-   */
-  #failedAcquire(failure: Error, span: Span | undefined, request: SpanContext | undefined, started: number): void {
-    const exhausted = failure instanceof PoolExhaustedError;
-    const sampled = isSampled(span);
-    if (span?.isRecording()) {
-      span.setAttribute("error.type", failure.name);
-      if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-      span.end(spanTime(performance.now()));
-    }
-    if (exhausted && !sampled) this.#report.exhausted(failure, request, started); // no sampler hides it
   }
 
   #acquireFailed(error: unknown, waitedMs: number): Error {
@@ -429,10 +347,4 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
     const total = totalCount - this.#reclaimer.closing; // as stats() counts it, without allocating one
     this.#history.record(now, change, leaseId, total, idleCount, this.#active.size, this.#leaked, waitingCount);
   }
-}
-
-/** The span context of the request running in `active`, if a trace knows of it. */
-function requestOf(active: Context): SpanContext | undefined {
-  const spanContext = trace.getSpanContext(active);
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }

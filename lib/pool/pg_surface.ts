@@ -40,6 +40,28 @@ export abstract class PgPoolSurface extends EventEmitter {
   /** Takes a connection: see `TracedPool.acquire`. */
   abstract acquire(): Promise<Lease>;
 
+  /** Ends the pool (see `end()`); called once per `end()`, it returns the same promise each time. */
+  protected abstract endPool(): Promise<void>;
+
+  /**
+   * Ends the pool: `acquire()` calls still waiting fail at once with
+   * `PoolEndedError`, connections still out are reported and closed (their
+   * statements cancelled), and the leak watch stops.
+   */
+  end(): Promise<void>;
+  /** Ends the pool, then calls `callback`, as `pg.Pool.end(callback)`. */
+  end(callback: () => void): void;
+  end(callback?: () => void): Promise<void> | void {
+    const ended = this.endPool();
+    if (!callback) return ended;
+    ended.then(() => callback(), () => callback());
+  }
+
+  /** `await using pool = new TracedPool(…)` ends it at scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end();
+  }
+
   /** Re-emits pg-pool's events from this pool; call once `pgPool` exists. */
   protected forwardPgEvents(): void {
     for (const event of PG_POOL_EVENTS) {

@@ -78,6 +78,22 @@ export class PoolReporter {
   }
 
   /**
+   * Ends a failed acquire's span, an exhaustion marked as one; an exhaustion
+   * whose span is not exported is reported in a span that is (see `exhausted`).
+   */
+  acquireFailed(failure: Error, span: Span | undefined, request: SpanContext | undefined, startedAt: number): void {
+    const exhausted = failure.name === "PoolExhaustedError";
+    const sampled = isSampled(span);
+    if (span?.isRecording()) {
+      span.setAttribute("error.type", failure.name);
+      if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      span.end(spanTime(performance.now()));
+    }
+    if (exhausted && !sampled) this.exhausted(failure as PoolExhaustedError, request, startedAt); // no sampler hides it
+  }
+
+  /**
    * An acquire in a request whose `get_connection` records nothing timed out:
    * a `get_connection` span with the error, exported in the request's trace.
    */
