@@ -13,6 +13,8 @@ export {
   checkConnection,
   connectClient,
   type ConnectionFailure,
+  type ConnectionTarget,
+  connectionTarget,
   type ConnectOptions,
   DatabaseConnectionError,
   describeConnectionError,

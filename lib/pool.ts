@@ -1,48 +1,38 @@
 /**
- * TracedPool: a node-postgres `Pool` that shows every lease in traces, counts
- * what is out, notices leaks and, when it runs dry, says who holds the
- * connections.
+ * TracedPool: a node-postgres `Pool` that shows every lease in traces, counts what is out, notices leaks and, when it
+ * runs dry, says who holds the connections. It is a `pg.Pool` too (see `pool/pg_surface.ts`): `connect()` clients
+ * are traced and leak-checked like `acquire()`'s leases.
  *
- * Every state change is visible, as in pg-pool's events (names in
- * `pool/trace_names.ts`):
+ * Every state change is visible, as in pg-pool (names in `pool/trace_names.ts`; leaking spans: `leaklab.leak=true`):
  *
  * | call                      | span                       | event                         |
  * |---------------------------|----------------------------|-------------------------------|
- * | `acquire()`               | `get_connection`           | `connection_acquired`         |
+ * | `acquire()`, `connect()`  | `get_connection`           | `connection_acquired`         |
  * | `lease.query()`           | `database.query`           | `query_error` on failure      |
  * | `lease.release()`         | `return_connection`        | `connection_returned_safely`  |
  * | `scope()` ends, lease out | the scope's own span       | `connection_leaked`           |
  * | held past the threshold   | `connection_leak_detected` | `connection_leaked`           |
  * | server kills a lease      | `connection_lost`          |                               |
  *
- * Every leaking span also carries `leaklab.leak=true`, which is what a Jaeger
- * search finds (`LEAK_SEARCH_TAGS`).
- *
- * Cheap enough to leave on in production: one clock reading per state
- * change, attributes built once, samples in typed arrays, and acquire sites
- * captured by default only while the pool shows trouble.
- *
  * @example
  * ```ts ignore
  * import { TracedPool } from "./pool.ts";
- * const pool = new TracedPool({ connectionString: Deno.env.get("DATABASE_URL")! });
+ * await using pool = new TracedPool({ connectionString: Deno.env.get("DATABASE_URL")! }); // ended when the block ends
  * await pool.scope("list_sensors", async () => {
  *   await using conn = await pool.acquire();
  *   return (await conn.query("SELECT * FROM sensors LIMIT $1", [10])).rows;
- * });
- * console.log(pool.stats()); // { max: 5, total: 1, idle: 1, active: 0, ... }
- * await pool.end();
+ * }); // pool.stats() now: { max: 5, total: 1, idle: 1, active: 0, ... }
  * ```
  *
  * @module
  */
-import { context, createContextKey, SpanStatusCode, trace } from "@opentelemetry/api";
-import pg from "pg";
+import { context, SpanStatusCode } from "@opentelemetry/api";
+import type pg from "pg";
 import { describeConnectionError } from "./postgres.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";
 import { PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 import { PoolHistory } from "./pool/history.ts";
-import { holders, type LeakScope, Lease, type LeaseHost } from "./pool/lease.ts";
+import { holders, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
 import {
@@ -52,14 +42,15 @@ import {
   type TracedPoolOptions,
 } from "./pool/options.ts";
 import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
-import { NOT_RECORDING, PoolSpans } from "./pool/pool_spans.ts";
+import { PgPoolSurface } from "./pool/pg_surface.ts";
+import { PoolSpans } from "./pool/pool_spans.ts";
 import { Reclaimer } from "./pool/reclaim.ts";
 import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
+import { enterScope, leaveScope, openScope, requestOf, scopeOf, watchLateArrival } from "./pool/scopes.ts";
 import { spanTime } from "./util/span_time.ts";
-import { EXHAUSTED_ATTRIBUTE, POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
-import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
+import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
+import type { Attributes, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions, Span } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
-import type { Attributes, Context, Span, SpanContext } from "./util/public_types.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
@@ -68,13 +59,9 @@ export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/e
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
 export * from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
-export type * from "./util/public_types.ts";
-
-/** Where `pool.scope()` keeps its leak check: in the OpenTelemetry context, beside the scope's span. */
-const SCOPE = createContextKey("leak-lab.pool.scope");
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
-export class TracedPool {
+export class TracedPool extends PgPoolSurface implements pg.Pool {
   /** The pool's name, on its spans, metrics and messages. */
   readonly name: string;
   /** How many connections it may open. */
@@ -100,12 +87,9 @@ export class TracedPool {
   #nextId = 0;
   #ended: Promise<void> | undefined;
 
-  /**
-   * Opens no connection yet: the first `acquire()` does.
-   *
-   * @throws {RangeError} naming the first bad option and its value
-   */
+  /** Opens no connection until the first `acquire()`. @throws {RangeError} naming the first bad option and its value */
   constructor(options: TracedPoolOptions) {
+    super();
     const resolved = (this.#options = resolvePoolOptions(options));
     this.name = resolved.name;
     this.max = resolved.max;
@@ -118,6 +102,7 @@ export class TracedPool {
     ensureContextManager(); // scopes ride in the OpenTelemetry context, traced or not
 
     this.#pg = openPgPool(resolved, (client, error) => this.#lost(client, error));
+    this.forwardPgEvents();
     this.#report = new PoolReporter(this.name, resolved.poolAttributes, resolved.tracer, resolved.log);
     this.#reclaimer = new Reclaimer(resolved);
     this.#host = {
@@ -125,7 +110,7 @@ export class TracedPool {
       poolName: this.name,
       queryAttributes: resolved.queryAttributes,
       notCaptured: this.#sites.whyNotCaptured,
-      giveBack: (lease, client) => this.#giveBack(lease, client),
+      giveBack: (lease, client, destroy) => this.#giveBack(lease, client, destroy),
     };
     this.#watch = new LeakWatch(this.leakThresholdMs, () => this.#active.values(), (lease) => {
       const why = `held for ${Math.round(lease.ageMs)}ms, longer than leakThresholdMs=${this.leakThresholdMs}`;
@@ -149,7 +134,7 @@ export class TracedPool {
     const started = performance.now();
     const captured = this.#sites.wanted(started, this.#leaked) ? new Error("acquired here") : undefined; // formatted only if reported
     const active = context.active();
-    const scope = active.getValue(SCOPE) as LeakScope | undefined;
+    const scope = scopeOf(active);
     // A scope's span asked the sampler once for the whole request; outside a scope every span asks.
     const traced = scope ? scope.traced : true;
     const span = traced ? this.#spans.start(POOL_SPANS.acquire, started, undefined, active) : undefined;
@@ -161,7 +146,7 @@ export class TracedPool {
       client = await connecting;
     } catch (error) {
       const failure = this.#acquireFailed(error, performance.now() - started);
-      this.#failedAcquire(failure, span, scope ? scope.trace : requestOf(active), started);
+      this.#report.acquireFailed(failure, span, scope ? scope.trace : requestOf(active), started);
       throw failure;
     }
     const now = performance.now();
@@ -176,21 +161,17 @@ export class TracedPool {
     if (at) span!.addEvent(POOL_EVENTS.acquired, this.#eventAttributes(lease.id), at);
     if (scope?.ended) {
       // An acquire() the scope did not await: nobody in the scope can return it now.
-      this.#markLeaked(lease, `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`);
-      this.#report.arrivedAfterScope(lease, scope, span, this.#leaked);
+      watchLateArrival(lease, this.#options.lateAcquireGraceMs, () => {
+        const why = `acquired for scope "${scope.name}" after it had ended (its acquire() was not awaited)`;
+        this.#markLeaked(lease, `${why}, and still out ${this.#options.lateAcquireGraceMs}ms later`);
+        this.#report.arrivedAfterScope(lease, scope, undefined, this.#leaked);
+      });
     } else if (scope) {
-      scope.open++;
-      lease.scope = scope;
+      enterScope(lease, scope);
     }
     span?.end(at);
     this.#watch.arm(lease);
     return lease;
-  }
-
-  /** Runs one query on a connection that is returned whatever happens. */
-  async query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    await using lease = await this.acquire();
-    return await lease.query<R>(text, params);
   }
 
   /**
@@ -202,17 +183,7 @@ export class TracedPool {
   async scope<T>(name: string, fn: (span: Span) => T | Promise<T>, options: ScopeOptions = {}): Promise<T> {
     const parent = context.active();
     const span = this.#spans.startWith(name, options, performance.now(), parent); // none without an SDK
-    const request = span ? span.spanContext() : requestOf(parent);
-    const scope: LeakScope = {
-      name,
-      span,
-      traced: span?.isRecording() ?? false,
-      trace: request,
-      open: 0,
-      ended: false,
-    };
-    const inScope = (span ? trace.setSpan(parent, span) : parent).setValue(SCOPE, scope);
-    const given = span ?? (request ? trace.wrapSpanContext(request) : NOT_RECORDING);
+    const { scope, inScope, given } = openScope(name, span, parent);
     try {
       return await context.with(inScope, fn, undefined, given);
     } catch (error) {
@@ -223,7 +194,8 @@ export class TracedPool {
       if (scope.open > 0) {
         for (const lease of [...this.#active.values()]) { // at most max: cheaper than a set per scope
           if (lease.scope !== scope) continue;
-          this.#leaveScope(lease);
+          leaveScope(lease);
+          if (lease.leaked) continue; // reported already (past the threshold): never twice
           this.#markLeaked(lease, `still out when scope "${scope.name}" ended`);
           this.#report.outlivedScope(lease, scope, this.#leaked);
         }
@@ -275,12 +247,8 @@ export class TracedPool {
     return reclaimed.length;
   }
 
-  /**
-   * Ends the pool: `acquire()` calls still waiting fail at once with
-   * `PoolEndedError`, connections still out are reported and closed (their
-   * statements cancelled), and the leak watch stops.
-   */
-  end(): Promise<void> {
+  /** See `end()`: what ending takes, once. */
+  protected endPool(): Promise<void> {
     if (this.#ended) return this.#ended;
     this.#watch.stop();
     this.#metrics.close();
@@ -291,12 +259,12 @@ export class TracedPool {
     return (this.#ended = Promise.all([this.#pg.end(), socketsClosed, this.#reclaimer.settled()]).then(() => {}));
   }
 
-  /** `await using pool = new TracedPool(…)` ends the pool when the block ends. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.end();
+  /** node-postgres' pool underneath: what `PgPoolSurface` reads its counters from. */
+  protected get pgPool(): pg.Pool {
+    return this.#pg;
   }
 
-  #giveBack(lease: Lease, client: pg.PoolClient): void {
+  #giveBack(lease: Lease, client: pg.PoolClient, destroy?: Error | boolean): void {
     const now = performance.now();
     const span = lease.traced ? this.#spans.start(POOL_SPANS.release, now) : undefined;
     this.#forget(lease, client, "released");
@@ -305,7 +273,7 @@ export class TracedPool {
       this.#leaked--;
       this.#report.unleaked(lease, heldMs, span);
     }
-    client.release();
+    lease.releaseToPg(destroy);
     this.#metrics.used(heldMs);
     this.#record(now, "release", lease.id);
     if (span?.isRecording()) {
@@ -331,7 +299,7 @@ export class TracedPool {
     if (!lease) return; // idle: pg-pool removes it itself
     lease.lossReason = error.message;
     this.#forget(lease, client, "lost");
-    client.release(error); // pg-pool drops a client released with an error
+    lease.releaseToPg(error); // pg-pool drops a client released with an error
     this.#record(performance.now(), "lost", lease.id);
     this.#report.lost(lease, error);
   }
@@ -342,39 +310,17 @@ export class TracedPool {
       this.#forget(lease, client, "reclaimed");
       this.#record(performance.now(), "reclaim", lease.id);
     }
-    this.#reclaimer.reclaim(leases.map(([client, lease]) => [client, lease.pid]));
+    this.#reclaimer.reclaim(leases.map(([, lease]) => lease));
   }
 
   /** Takes `lease` off the books; the caller decides what happens to the connection. */
   #forget(lease: Lease, client: pg.PoolClient, state: "released" | "reclaimed" | "lost"): void {
     this.#active.delete(client);
-    this.#leaveScope(lease);
+    leaveScope(lease);
     lease.state = state;
     if (lease.leaked && state !== "released") {
       lease.leaked = false; // reclaimed or lost: no longer a leak anyone can fix
       this.#leaked--;
-    }
-  }
-
-  #leaveScope(lease: Lease): void {
-    if (!lease.scope) return;
-    lease.scope.open--;
-    lease.scope = undefined;
-  }
-
-  /**
-   * Ends a failed acquire's span; an exhaustion in a request whose span
-   * records nothing still gets one exported (see `PoolReporter.exhausted`).
-   */
-  #failedAcquire(failure: Error, span: Span | undefined, request: SpanContext | undefined, started: number): void {
-    const exhausted = failure instanceof PoolExhaustedError;
-    if (span?.isRecording()) {
-      span.setAttribute("error.type", failure.name);
-      if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-      span.end(spanTime(performance.now()));
-    } else if (exhausted) {
-      this.#report.exhausted(failure, request, started);
     }
   }
 
@@ -401,10 +347,4 @@ export class TracedPool {
     const total = totalCount - this.#reclaimer.closing; // as stats() counts it, without allocating one
     this.#history.record(now, change, leaseId, total, idleCount, this.#active.size, this.#leaked, waitingCount);
   }
-}
-
-/** The span context of the request running in `active`, if a trace knows of it. */
-function requestOf(active: Context): SpanContext | undefined {
-  const spanContext = trace.getSpanContext(active);
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }

@@ -10,6 +10,8 @@
 export { checkConnection, connectClient, type ConnectOptions } from "./postgres/connect.ts";
 export {
   type ConnectionFailure,
+  type ConnectionTarget,
+  connectionTarget,
   DatabaseConnectionError,
   describeConnectionError,
   parsePostgresUrl,

@@ -147,7 +147,7 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   const serviceName = String(resource.attributes["service.name"]);
   const serviceInstanceId = String(resource.attributes["service.instance.id"]);
   const spans = new RecentSpans(options.recentSpans ?? 500);
-  const tracesUrl = await findOtlpTracesUrl(options.otlpEndpoint);
+  const tracesUrl = await findOtlpTracesUrl(options.otlpEndpoint, log);
   // What banners, /api/info and export reports show: never the endpoint's credentials.
   const exportingTo = tracesUrl && redactUrl(tracesUrl);
 
@@ -247,8 +247,28 @@ export function currentTelemetry(): Telemetry | undefined {
 }
 
 /** Resolves where traces go: explicit option, then OTEL_* env, then a quick probe of localhost:4318. */
-async function findOtlpTracesUrl(option: string | false | undefined): Promise<string | undefined> {
+async function findOtlpTracesUrl(option: string | false | undefined, log: (line: string) => void) {
   if (option === false) return undefined;
+  const env = (key: string) => Deno.env.get(key)?.trim().toLowerCase();
+  if (option === undefined && (env("OTEL_SDK_DISABLED") === "true" || env("OTEL_TRACES_EXPORTER") === "none")) {
+    log(
+      `No trace export: ${
+        env("OTEL_SDK_DISABLED") === "true" ? "OTEL_SDK_DISABLED=true" : "OTEL_TRACES_EXPORTER=none"
+      }.`,
+    );
+    return undefined;
+  }
+  const protocol = env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? env("OTEL_EXPORTER_OTLP_PROTOCOL");
+  const url = await otlpTracesUrl(option);
+  if (url && protocol && protocol !== "http/json") {
+    log(
+      `setupTelemetry() exports OTLP as http/json only; the protocol "${protocol}" is not used for ${redactUrl(url)}.`,
+    );
+  }
+  return url;
+}
+
+async function otlpTracesUrl(option: string | undefined): Promise<string | undefined> {
   const tracesUrl = option === undefined ? Deno.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") : undefined;
   if (tracesUrl) return tracesUrl;
   const base = option ?? Deno.env.get("OTEL_EXPORTER_OTLP_ENDPOINT");

@@ -167,3 +167,50 @@ Deno.test("redactUrl() hides passwords in parseable and malformed URLs", () => {
   assertEquals(redactUrl("postgres://db/shop?password=s3cret"), "postgres://db/shop?password=***");
   assertEquals(redactUrl("postgres://app:s3cret@[bad"), "postgres://app:***@[bad");
 });
+
+const hasCreatedb = (await new Deno.Command("sh", { args: ["-c", "command -v createdb"], stdout: "null" }).output())
+  .success;
+
+Deno.test({
+  name: "a database name with %3D, a quote, a space or a $ is named as Postgres sees it, and its createdb line works",
+  ...requirement("createdb", hasCreatedb, "apt-get install -y postgresql-client"),
+  fn: async () => {
+    const server = new URL(checkpointDatabaseUrl());
+    const url = Object.assign(new URL(server), { pathname: "/leaklab_%3Dx%27y%20z$HOME" }).href;
+    const error = await assertRejects(() => checkConnection(url, 2_000), DatabaseConnectionError);
+    assertEquals(error.kind, "database-missing", error.message);
+    // What pg asked for, in Postgres' own words: pg decodes the path with decodeURI, which leaves %3D alone.
+    const asked = /database "(.*)" does not exist/.exec((error.cause as Error).message)?.[1];
+    assertEquals(asked, "leaklab_%3Dx'y z$HOME");
+    assertStringIncludes(error.message, `Database "${asked}" does not exist`);
+    const command = /`(createdb [^`]*)`/.exec(error.message)?.[1] ?? "";
+    assertStringIncludes(command, `'leaklab_%3Dx'\\''y z$HOME'`, error.message);
+    const password = decodeURIComponent(server.password);
+    if (password) assertEquals(command.includes(password), false, "no password on the command line");
+    try {
+      const created = await new Deno.Command("sh", {
+        args: ["-c", command],
+        env: password ? { PGPASSWORD: password } : {},
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert(created.success, `${command}: ${new TextDecoder().decode(created.stderr)}`);
+      await checkConnection(url, 2_000); // the database the message named is the one pg connects to
+    } finally {
+      const client = new pg.Client({ connectionString: server.href });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${asked?.replaceAll('"', '""')}"`);
+      await client.end();
+    }
+  },
+});
+
+Deno.test("a database name with a lone % is no URIError: checkConnection() and TracedPool name it as pg does", async () => {
+  const url = Object.assign(new URL(checkpointDatabaseUrl()), { pathname: "/leaklab_%zz" }).href;
+  const error = await assertRejects(() => checkConnection(url, 2_000), DatabaseConnectionError);
+  assertEquals(error.kind, "database-missing", error.message);
+  assertStringIncludes(error.message, 'Database "leaklab_%zz" does not exist');
+  const pool = new TracedPool({ connectionString: url, log: () => {} });
+  await pool.end();
+});

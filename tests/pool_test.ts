@@ -279,9 +279,9 @@ Deno.test("pool.reset() cancels the statement still running on a reclaimed conne
   await pool.end();
 });
 
-Deno.test("an acquire() its scope did not await is reported leaked from that scope the moment it arrives", async () => {
+Deno.test("an acquire() its scope did not await, still out lateAcquireGraceMs after it arrived, is reported leaked from that scope", async () => {
   const { tracer, exporter } = recordingTracer();
-  const { pool, logs } = newPool({ tracer, max: 1 });
+  const { pool, logs } = newPool({ tracer, max: 1, lateAcquireGraceMs: 50 });
   const blocker = await pool.acquire();
   let late: Promise<unknown> | undefined;
   await pool.scope("forgets_to_await", () => {
@@ -290,13 +290,44 @@ Deno.test("an acquire() its scope did not await is reported leaked from that sco
   assertEquals(pool.stats().leaked, 0, "nothing has arrived yet");
   blocker.release();
   const lease = await late!;
-  assertEquals(pool.stats().leaked, 1, "leaked as soon as it arrived, not 30 s later");
+  assertEquals(pool.stats().leaked, 0, "just arrived: background work would return it now");
+  assertEquals(await eventually(() => pool.stats().leaked, (n) => n === 1), 1, "reported once the grace has passed");
   assertEquals(pool.leaks().map((l) => l.leaseId), [(lease as { id: number }).id]);
   assertStringIncludes(logs.join("\n"), `acquired for scope "forgets_to_await" after it had ended`);
-  const acquire = exporter.getFinishedSpans().filter((s) => s.name === "get_connection").at(-1)!;
-  assertEquals(acquire.attributes["leaklab.leak"], true);
-  const event = acquire.events.find((e) => e.name === "connection_leaked")!;
+  const report = exporter.getFinishedSpans().find((s) => s.name === "connection_leak_detected")!;
+  assertEquals(report.attributes["leaklab.leak"], true);
+  assertEquals(report.attributes["leaklab.scope"], "forgets_to_await");
+  const event = report.events.find((e) => e.name === "connection_leaked")!;
   assertEquals(event.attributes?.["leaklab.scope"], "forgets_to_await");
+  await pool.end();
+});
+
+Deno.test("background work started in a scope (a timer, a fire-and-forget pool.query) is no leak", async () => {
+  const { pool, logs } = newPool({ lateAcquireGraceMs: 200 });
+  let background: Promise<unknown> | undefined;
+  await pool.scope("starts_background_work", () => {
+    background = new Promise((resolve) => setTimeout(resolve, 20)).then(() => pool.query("SELECT 1"));
+  });
+  await background;
+  await new Promise((resolve) => setTimeout(resolve, 300)); // past the grace
+  assertEquals(pool.stats().leaked, 0);
+  assertEquals(logs.filter((line) => line.includes("leak")), []);
+  await pool.end();
+});
+
+Deno.test("a lease past leakThresholdMs that then outlives its scope is reported once, not twice", async () => {
+  const { tracer, exporter } = recordingTracer();
+  const { pool } = newPool({ tracer, leakThresholdMs: 50 });
+  await pool.scope("holds_too_long", async () => {
+    await pool.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  });
+  const events = exporter.getFinishedSpans().flatMap((span) =>
+    span.events.filter((e) => e.name === "connection_leaked")
+  );
+  assertEquals(events.length, 1, "one connection_leaked event for one leaked lease");
+  assertEquals(pool.stats().leaked, 1);
+  pool.reset();
   await pool.end();
 });
 

@@ -10,7 +10,7 @@
 import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
 import { openDatabase } from "../lib/database.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { setupTelemetry, viewTrace } from "../lib/telemetry.ts";
+import { jaegerSearchUrl, setupTelemetry, traceUrl, viewTrace } from "../lib/telemetry.ts";
 import { redactUrl } from "../lib/util/redact.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 import { startServiceProcess } from "./support/service_process.ts";
@@ -175,6 +175,54 @@ Deno.test("an OTLP endpoint's credentials never show in the banner, /api/info, t
       assertHidden(seen.join("\n"), secrets, where);
     }
     assert(receiver.exports() > 0, "the failing receiver was reached");
+  } finally {
+    await receiver.server.shutdown();
+  }
+});
+
+Deno.test("JAEGER_UI_URL's credentials are in no link and nowhere shown: banner, /api/info, traceUrl, /api/traces", async () => {
+  const database = new URL(checkpointDatabaseUrl());
+  const secrets = ["admin", "Zq7Wx9k", ...(database.password ? [decodeURIComponent(database.password)] : [])];
+  const receiver = failingReceiver(); // so that traces are "exported" and the banner and page show Jaeger links
+  const jaeger = "127.0.0.1:16686"; // never fetched: only links are built from it
+  const id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  assertEquals(traceUrl(id, `http://admin:Zq7Wx9k@${jaeger}/`), `http://${jaeger}/trace/${id}`);
+  assertEquals(jaegerSearchUrl("leak-lab", {}, `http://Zq7Wx9k@${jaeger}`), `http://${jaeger}/search?service=leak-lab`);
+  try {
+    for (const ui of [`http://admin:Zq7Wx9k@${jaeger}`, `http://admin:Zq7Wx9k@${jaeger}/jaeger/`]) {
+      const service = await startServiceProcess(ROOT, {
+        DATABASE_URL: database.href,
+        PORT: "0",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`,
+        JAEGER_UI_URL: ui,
+      });
+      assert(service.address, service.stdout);
+      const base = ui.endsWith("/jaeger/") ? `http://${jaeger}/jaeger` : `http://${jaeger}`;
+      assertStringIncludes(service.stdout, `Jaeger UI at ${base}`);
+      const seen = [service.stdout];
+      const good = await (await fetch(new URL("api/good", service.address), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      })).json();
+      assertStringIncludes(good.traceUrl, `${base}/trace/${good.traceId}`);
+      const info = await (await fetch(new URL("api/info", service.address))).json();
+      assertEquals(info.jaeger.ui.replace(/\/$/, ""), base);
+      assertStringIncludes(info.prometheus.leakSearch, `${base}/search?`);
+      seen.push(JSON.stringify(good), JSON.stringify(info));
+      for (
+        const path of ["api/traces?all=true", `api/traces/${good.traceId}`, `api/traces/${good.traceId}?format=html`]
+      ) {
+        const response = await fetch(new URL(path, service.address));
+        const text = await response.text();
+        assertEquals(response.status, 200, `${path}: ${text}`);
+        assertStringIncludes(text, `${base}/trace/${good.traceId}`, path);
+        seen.push(text);
+      }
+      const { code, stdout, stderr } = await service.stop("SIGTERM");
+      assertEquals(code, 0, stderr);
+      seen.push(stdout, stderr);
+      assertHidden(seen.join("\n"), secrets, `JAEGER_UI_URL=${ui}`);
+    }
   } finally {
     await receiver.server.shutdown();
   }

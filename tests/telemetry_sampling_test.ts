@@ -5,6 +5,7 @@
  * spans that nest in time in every exported trace.
  */
 import { assert, assertEquals, assertGreater, assertLess, assertStringIncludes } from "@std/assert";
+import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import { LEAK_SEARCH_TAGS, TracedPool } from "../lib/pool.ts";
 import { jaegerSearchUrl, setupTelemetry } from "../lib/telemetry.ts";
@@ -236,4 +237,47 @@ Deno.test("under OTEL_DENO=true the pool's spans join Deno.serve's server span, 
   } finally {
     await receiver.server.shutdown();
   }
+});
+
+Deno.test("setupTelemetry()'s default: a leak in a request whose traceparent says not sampled is still exported", async () => {
+  const receiver = startOtlpReceiver();
+  const telemetry = await setupTelemetry({ otlpEndpoint: receiver.endpoint, log: () => {} });
+  const pool = new TracedPool({ connectionString: url, name: uniquePoolName("flags-00"), log: () => {} });
+  try {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const remote = propagation.extract(ROOT_CONTEXT, { traceparent: `00-${traceId}-00f067aa0ba902b7-00` });
+    await context.with(remote, () => pool.scope("handler", () => pool.acquire())); // leaks
+    await telemetry.flush();
+    const exported = receiver.spans();
+    assertEquals(exported.map((span) => [span.name, span.traceId]), [["connection_leak_detected", traceId]]);
+    assert(telemetry.spans.trace(traceId).some((span) => span.name === "handler"), "the whole request stays in memory");
+    pool.reset();
+  } finally {
+    await pool.end();
+    await telemetry.shutdown();
+    await receiver.server.shutdown();
+  }
+});
+
+Deno.test("OTEL_TRACES_SAMPLER is case-insensitive and trimmed; OTEL_TRACES_EXPORTER=none exports nothing", async () => {
+  const logs: string[] = [];
+  await withEnv({
+    OTEL_TRACES_SAMPLER: " ParentBased_TraceIdRatio ",
+    OTEL_TRACES_SAMPLER_ARG: " 0.2 ",
+    OTEL_TRACES_EXPORTER: "none",
+  }, async () => {
+    const telemetry = await setupTelemetry({ log: (line) => logs.push(line) });
+    try {
+      assertStringIncludes(String(telemetry.sampler), "ParentBased{root=TraceIdRatioBased{0.2}");
+      assertEquals(telemetry.exportingTo, undefined);
+    } finally {
+      await telemetry.shutdown();
+    }
+    assertEquals(
+      Deno.env.get("OTEL_TRACES_SAMPLER"),
+      " ParentBased_TraceIdRatio ",
+      "the environment is left as it was",
+    );
+  });
+  assertEquals(logs, ["No trace export: OTEL_TRACES_EXPORTER=none."]);
 });

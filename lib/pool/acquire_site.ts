@@ -81,7 +81,8 @@ function callerFrames(captured: Error): string[] {
 }
 
 /**
- * The first caller frame as `path:line:column`: relative to the project
+ * The first caller frame outside `node_modules` (an ORM's own frames are
+ * skipped; the whole stack keeps them) as `path:line:column`: relative to the project
  * (the folder holding `lib/`) for the project's own files, else to the
  * working directory, else as the runtime gave it. Relative paths keep
  * spans, logs and the demo page from exposing where the project sits on
@@ -96,7 +97,10 @@ function callerFrames(captured: Error): string[] {
  * ```
  */
 export function acquireSite(captured: Error): string {
-  const first = FRAME_LOCATION.exec(callerFrames(captured)[0] ?? "");
+  const frames = callerFrames(captured);
+  // Through an ORM (Kysely, Drizzle) the nearest caller is the ORM: name the application's line that called it.
+  const own = frames.find((line) => !/\/node_modules\/|\(?npm:|\(ext:|\(node:/.test(line)) ?? frames[0];
+  const first = FRAME_LOCATION.exec(own ?? "");
   if (!first) return "(unknown)";
   return `${displayPath(first[1])}:${first[2]}:${first[3]}`;
 }

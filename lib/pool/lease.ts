@@ -28,8 +28,8 @@ export interface LeaseHost {
   readonly queryAttributes: Attributes;
   /** Why a lease without a captured site has none, for its reports. */
   readonly notCaptured: string;
-  /** Takes the connection back. */
-  giveBack(lease: Lease, client: pg.PoolClient): void;
+  /** Takes the connection back; `destroy` (an error, or `true`) closes it instead of pooling it, as in pg-pool. */
+  giveBack(lease: Lease, client: pg.PoolClient, destroy?: Error | boolean): void;
 }
 
 /** The request-scoped leak check a lease was acquired under (see `pool.scope`). */
@@ -65,6 +65,9 @@ export class Lease implements AsyncDisposable, Disposable {
   readonly #client: pg.PoolClient;
   readonly #host: LeaseHost;
   readonly #captured: Error | undefined;
+  /** pg's own `query` and pg-pool's `release` for this checkout, kept before `asPoolClient()` puts ours on the client. */
+  readonly #pgQuery: pg.PoolClient["query"];
+  readonly #pgRelease: pg.PoolClient["release"];
 
   /**
    * @param id the pool's sequence number for this lease
@@ -89,6 +92,8 @@ export class Lease implements AsyncDisposable, Disposable {
     this.#client = client;
     this.#captured = captured;
     this.#host = host;
+    this.#pgQuery = client.query;
+    this.#pgRelease = client.release;
   }
 
   /** The backend's process id, as in `pg_stat_activity.pid`. */
@@ -178,26 +183,66 @@ export class Lease implements AsyncDisposable, Disposable {
    * Use `$1`-style parameters: the text is recorded on the span as is.
    */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
+    query: string | pg.QueryConfig,
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     if (this.state !== "active") return Promise.reject(this.#unusable("query()"));
     // Untraced (an unsampled scope) or not recorded: pg's own promise, not one more around it.
-    if (!this.traced) return this.#client.query<R>(text, params);
+    if (!this.traced) return this.#run<R>(query, params);
     const span = this.#host.startSpan(POOL_SPANS.query, performance.now(), SpanKind.CLIENT);
-    if (!span.isRecording()) return this.#client.query<R>(text, params);
-    return this.#tracedQuery(span, text, params);
+    if (!span.isRecording()) return this.#run<R>(query, params);
+    return this.#tracedQuery(span, query, params);
+  }
+
+  /**
+   * The connection as node-postgres' `pool.connect()` hands it out: the pg
+   * client itself, whose `query()` (every form pg takes) is traced like
+   * `lease.query()` and whose `release(err?)` is this lease's. Code written
+   * for pg (Kysely, Drizzle, a `pool.connect()` of your own) uses it as is.
+   */
+  asPoolClient(): pg.PoolClient {
+    const client = this.#client;
+    client.release = (destroy?: Error | boolean) => this.release(destroy);
+    client.query = ((...args: unknown[]) => this.#clientQuery(args)) as pg.PoolClient["query"];
+    return client;
+  }
+
+  /** Gives the connection back to pg-pool (destroyed if `destroy`), and takes `asPoolClient()`'s query off it. */
+  releaseToPg(destroy?: Error | boolean): void {
+    if (Object.hasOwn(this.#client, "query")) delete (this.#client as { query?: unknown }).query;
+    this.#pgRelease.call(this.#client, destroy);
+  }
+
+  /** `client.query(...)` in any of pg's forms: a stream (a Submittable) runs untraced; a callback gets the outcome. */
+  #clientQuery(args: unknown[]): unknown {
+    const [first] = args;
+    if (typeof (first as pg.Submittable | undefined)?.submit === "function") {
+      return (this.#pgQuery as (...a: unknown[]) => unknown).apply(this.#client, args);
+    }
+    const callback = typeof args.at(-1) === "function" ? args.pop() as (e: unknown, r?: unknown) => void : undefined;
+    const result = this.query(first as string | pg.QueryConfig, args[1] as unknown[] | undefined);
+    if (!callback) return result;
+    result.then((rows) => callback(null, rows), (error) => callback(error));
+    return undefined;
+  }
+
+  #run<R extends pg.QueryResultRow>(query: string | pg.QueryConfig, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    return (this.#pgQuery as (q: unknown, p?: unknown[]) => Promise<pg.QueryResult<R>>).call(
+      this.#client,
+      query,
+      params,
+    );
   }
 
   async #tracedQuery<R extends pg.QueryResultRow>(
     span: Span,
-    text: string,
+    query: string | pg.QueryConfig,
     params: unknown[] | undefined,
   ): Promise<pg.QueryResult<R>> {
     span.setAttributes(this.#host.queryAttributes);
-    span.setAttribute("db.query.text", text);
+    span.setAttribute("db.query.text", typeof query === "string" ? query : query.text);
     try {
-      return await this.#client.query<R>(text, params);
+      return await this.#run<R>(query, params);
     } catch (error) {
       recordQueryError(span, error);
       throw error;
@@ -207,20 +252,22 @@ export class Lease implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Returns the connection to the pool.
+   * Returns the connection to the pool; with an error (or `true`) the pool
+   * closes it instead, as pg-pool's `client.release(err)` does.
    * @throws {LeaseReleasedError} when it was already released by this code
    */
-  release(): void {
-    if (this.state === "active") return this.#host.giveBack(this, this.#client);
+  release(destroy?: Error | boolean): void {
+    if (this.state === "active") return this.#host.giveBack(this, this.#client, destroy);
     if (this.state !== "released") return; // the pool already took it back (reset, end, lost)
-    const span = this.traced ? this.#host.startSpan(POOL_SPANS.release, performance.now()) : NOT_RECORDING;
+    const now = performance.now();
+    const span = this.traced ? this.#host.startSpan(POOL_SPANS.release, now) : NOT_RECORDING;
     const error = new LeaseReleasedError(
       `Connection #${this.id} was already returned to the pool: release() was called twice. ` +
         `Release each connection exactly once, in one finally block or with \`await using\`.`,
     );
-    span.addEvent(POOL_EVENTS.doubleRelease, { "lease.id": this.id });
+    span.addEvent(POOL_EVENTS.doubleRelease, { "lease.id": this.id }, spanTime(now));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-    span.end();
+    span.end(spanTime(now));
     throw error;
   }
 

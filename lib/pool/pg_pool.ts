@@ -30,13 +30,7 @@ export function openPgPool(
   options: ResolvedPoolOptions,
   onLeasedError: (client: pg.PoolClient, error: Error) => void,
 ): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.max,
-    connectionTimeoutMillis: options.acquireTimeoutMs,
-    idleTimeoutMillis: options.idleTimeoutMs,
-    application_name: `leak-lab:${options.name}`,
-  });
+  const pool = new pg.Pool(options.pgConfig);
   pool.on("connect", (client) => client.on("error", (error) => onLeasedError(client, error)));
   pool.on("error", (error) => options.log(`Pool "${options.name}": idle connection failed, removed: ${error.message}`));
   return pool;

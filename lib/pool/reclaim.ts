@@ -7,7 +7,7 @@
  * @example
  * ```ts ignore
  * import { Reclaimer } from "./reclaim.ts";
- * const reclaimer = new Reclaimer({ connectionString, name: "demo", acquireTimeoutMs: 2000, log: console.warn });
+ * const reclaimer = new Reclaimer({ pgConfig: { connectionString }, name: "demo", acquireTimeoutMs: 2000, log: console.warn });
  * reclaimer.reclaim([[client, lease.pid]]);
  * console.log(reclaimer.closing); // 1 until its statement is cancelled and its socket closed
  * await reclaimer.settled();
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type pg from "pg";
+import type { Lease } from "./lease.ts";
 import type { ResolvedPoolOptions } from "./options.ts";
 import { cancelStatements, type CancelTarget } from "./statement_cancel.ts";
 
@@ -26,9 +26,9 @@ export class Reclaimer {
   #closing = 0;
 
   /** Cancels over a connection of its own to the pool's server, waiting for it as long as an acquire would. */
-  constructor(pool: Pick<ResolvedPoolOptions, "connectionString" | "name" | "acquireTimeoutMs" | "log">) {
+  constructor(pool: Pick<ResolvedPoolOptions, "pgConfig" | "name" | "acquireTimeoutMs" | "log">) {
     this.#target = {
-      connectionString: pool.connectionString,
+      config: pool.pgConfig,
       applicationName: `leak-lab:${pool.name}:reclaim`,
       timeoutMs: pool.acquireTimeoutMs,
       log: (message) => pool.log(`Pool "${pool.name}": ${message}`),
@@ -41,11 +41,11 @@ export class Reclaimer {
   }
 
   /** Cancels what each connection's backend runs, then destroys the connection; never rejects. */
-  reclaim(connections: [client: pg.PoolClient, pid: number][]): void {
+  reclaim(connections: Lease[]): void {
     if (connections.length === 0) return;
     this.#closing += connections.length;
-    const done = cancelStatements(connections.map(([, pid]) => pid), this.#target).then(() => {
-      for (const [client] of connections) client.release(true); // destroy: whoever leaked it may still hold the lease
+    const done = cancelStatements(connections.map((lease) => lease.pid), this.#target).then(() => {
+      for (const lease of connections) lease.releaseToPg(true); // destroy: whoever leaked it may still hold it
       this.#closing -= connections.length;
     });
     this.#pending.add(done);

@@ -57,7 +57,8 @@ export class PoolReporter {
    */
   outlivedScope(lease: Lease, scope: LeakScope, leakedNow: number): void {
     if (scope.span?.isRecording()) markLeak(scope.span, lease, leakedNow);
-    else this.#leakSpan(lease, leakedNow);
+    // Recorded but not sampled (a caller's traceparent said "00"): kept in memory only, so export a report too.
+    if (!isSampled(scope.span)) this.#leakSpan(lease, leakedNow);
   }
 
   /**
@@ -68,12 +69,28 @@ export class PoolReporter {
   arrivedAfterScope(lease: Lease, scope: LeakScope, acquireSpan: Span | undefined, leakedNow: number): void {
     const extra = { "leaklab.scope": scope.name };
     if (acquireSpan?.isRecording()) markLeak(acquireSpan, lease, leakedNow, extra);
-    else this.#leakSpan(lease, leakedNow, extra);
+    if (!isSampled(acquireSpan)) this.#leakSpan(lease, leakedNow, extra);
   }
 
   /** A `connection_leak_detected` span in the lease's own trace, for the threshold watch. */
   overThreshold(lease: Lease, leakedNow: number): void {
     this.#leakSpan(lease, leakedNow);
+  }
+
+  /**
+   * Ends a failed acquire's span, an exhaustion marked as one; an exhaustion
+   * whose span is not exported is reported in a span that is (see `exhausted`).
+   */
+  acquireFailed(failure: Error, span: Span | undefined, request: SpanContext | undefined, startedAt: number): void {
+    const exhausted = failure.name === "PoolExhaustedError";
+    const sampled = isSampled(span);
+    if (span?.isRecording()) {
+      span.setAttribute("error.type", failure.name);
+      if (exhausted) span.setAttribute(EXHAUSTED_ATTRIBUTE, true);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      span.end(spanTime(performance.now()));
+    }
+    if (exhausted && !sampled) this.exhausted(failure as PoolExhaustedError, request, startedAt); // no sampler hides it
   }
 
   /**
@@ -137,9 +154,10 @@ export class PoolReporter {
   lost(lease: Lease, error: Error): void {
     const attributes = { ...this.poolAttributes, "lease.id": lease.id };
     const parent = lease.span ? trace.setSpanContext(ROOT_CONTEXT, lease.span) : ROOT_CONTEXT; // sampled as its trace is
-    const span = this.tracer.startSpan(POOL_SPANS.lost, { attributes }, parent);
+    const now = spanTime(performance.now());
+    const span = this.tracer.startSpan(POOL_SPANS.lost, { attributes, startTime: now }, parent);
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-    span.end();
+    span.end(now);
     this.log(
       `Connection #${lease.id} (backend pid ${lease.pid}) was closed by the server while in use and removed from ` +
         `pool "${this.poolName}": ${error.message}`,
@@ -179,6 +197,11 @@ function markLeak(span: Span, lease: Lease, leakedNow: number, extra: Attributes
   if (!span.isRecording()) return;
   span.setAttribute(LEAK_ATTRIBUTE, true);
   span.addEvent(POOL_EVENTS.leaked, { leaked_connections: leakedNow, ...lease.leakAttributes(), ...extra });
+}
+
+/** Whether `span` records and will be exported (its trace is sampled). */
+export function isSampled(span: Span | undefined): boolean {
+  return !!span && span.isRecording() && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 /**

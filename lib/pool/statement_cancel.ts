@@ -7,12 +7,12 @@
  *
  * @module
  */
-import { connectClient } from "../postgres.ts";
+import pg from "pg";
 
 /** Where to send the cancel requests from, and where to report trouble. */
 export interface CancelTarget {
-  /** The pool's connection URL (same server, same role). */
-  connectionString: string;
+  /** The pool's own connection settings (same server, same role). */
+  config: pg.ClientConfig;
   /** `application_name` of the short-lived connection that sends them. */
   applicationName: string;
   /** How long to wait for that connection. */
@@ -28,14 +28,20 @@ export interface CancelTarget {
  * @example
  * ```ts ignore
  * import { cancelStatements } from "./statement_cancel.ts";
- * await cancelStatements([4242], { connectionString, applicationName: "leak-lab:demo:reclaim", timeoutMs: 2000, log: console.warn });
+ * await cancelStatements([4242], { config: { connectionString }, applicationName: "leak-lab:demo:reclaim", timeoutMs: 2000, log: console.warn });
  * ```
  */
 export async function cancelStatements(pids: number[], target: CancelTarget): Promise<void> {
   try {
-    const admin = await connectClient(target.connectionString, {
-      timeoutMs: target.timeoutMs,
-      applicationName: target.applicationName,
+    const admin = new pg.Client({
+      ...target.config,
+      connectionTimeoutMillis: target.timeoutMs,
+      application_name: target.applicationName,
+    });
+    admin.on("error", () => {}); // a server that drops it must fail the query, not kill the process
+    await admin.connect().catch(async (error) => {
+      await admin.end().catch(() => {});
+      throw error;
     });
     try {
       await admin.query("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);

@@ -5,6 +5,9 @@
  */
 import type { Attributes, SpanKind } from "../util/public_types.ts";
 
+// The third-party types in the pool's signatures, as documented aliases (see util/public_types.ts).
+export type * from "../util/public_types.ts";
+
 /** The pool's counters at one moment. */
 export interface PoolStats {
   /** Most connections the pool will hold. */

@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { parse } from "pg-connection-string";
 import { redactUrl } from "../util/redact.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 
 /** Why a connection could not be made. */
 export type ConnectionFailure =
@@ -93,12 +95,9 @@ export function describeConnectionError(error: unknown, url: string): DatabaseCo
   const server = redactUrl(url);
   const code = (error as { code?: string })?.code ?? "";
   const reason = error instanceof Error ? error.message : String(error);
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch { /* a malformed URL still gets a message below */ }
-  const user = decodeURIComponent(parsed?.username || "(default user)");
-  const database = decodeURIComponent(parsed?.pathname.slice(1) || user);
+  const target = connectionTarget(url);
+  const user = target.user ?? "(default user)";
+  const database = target.database ?? user;
 
   if (UNREACHABLE_CODES.has(code) || /terminated unexpectedly/i.test(reason)) {
     return new DatabaseConnectionError(
@@ -132,7 +131,8 @@ export function describeConnectionError(error: unknown, url: string): DatabaseCo
       "database-missing",
       server,
       `Database "${database}" does not exist on ${server}. ` +
-        `Create it (\`createdb ${database}\`) or point DATABASE_URL at an existing database, ${FALLBACK_HINT}.`,
+        `Create it (\`${createdbCommand(target, database)}\`) or point DATABASE_URL at an existing database, ` +
+        `${FALLBACK_HINT}.`,
       { cause: error },
     );
   }
@@ -142,4 +142,49 @@ export function describeConnectionError(error: unknown, url: string): DatabaseCo
     `Could not connect to Postgres at ${server}: ${code ? `${code}: ` : ""}${reason}`,
     { cause: error },
   );
+}
+
+/** Whom and what a connection string asks for (never its password). */
+export interface ConnectionTarget {
+  /** The role to log in as. @default unset: pg's default (PGUSER, else the OS user) */
+  user?: string;
+  /** The database, as sent to the server. @default unset: the user's name */
+  database?: string;
+  /** Host name, address or socket directory. @default unset: pg's default (PGHOST, else localhost) */
+  host?: string;
+  /** The port. @default unset: pg's default (PGPORT, else 5432) */
+  port?: string;
+}
+
+/**
+ * What pg will ask the server for, read by the parser pg itself uses
+ * (pg-connection-string): it decodes the database name with `decodeURI`, so
+ * `%3D` stays `%3D` and a lone `%` is no error. Empty for what it cannot read.
+ *
+ * @example
+ * ```ts
+ * import { connectionTarget } from "./connection_errors.ts";
+ * connectionTarget("postgres://app:pw@db:5433/a%3Db").database; // "a%3Db"
+ * ```
+ */
+export function connectionTarget(url: string): ConnectionTarget {
+  try {
+    const { user, database, host, port } = parse(url);
+    return {
+      user: user || undefined,
+      database: database || undefined,
+      host: host || undefined,
+      port: port || undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The createdb line for the server meant, each word shell-quoted (no password: createdb asks, or reads PGPASSWORD). */
+function createdbCommand({ host, port, user }: ConnectionTarget, database: string): string {
+  const words = ["createdb", ...(host ? ["-h", host] : []), ...(port ? ["-p", port] : [])];
+  if (user) words.push("-U", user);
+  if (database.startsWith("-")) words.push("--");
+  return [...words, database].map(shellQuote).join(" ");
 }

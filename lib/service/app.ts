@@ -17,6 +17,8 @@ import { pageRoutes } from "./page_files.ts";
 import { Router } from "./router.ts";
 import { crossSiteRefusal, hostRefusal, SECURITY_HEADERS } from "./browser_guard.ts";
 import { relativeToProject } from "../util/project_path.ts";
+import { rateLimitedLog } from "../util/rate_limited_log.ts";
+import { requestUrl } from "./request_target.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -79,14 +81,26 @@ export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics;
   const allowedHosts = deps.allowedHosts ?? [];
 
-  return async (request, info) => {
+  // Refusals come from anyone (any web page can send them): said once in a while, with a count, never one per request.
+  const refusalLog = log && rateLimitedLog(log);
+
+  const handle: App = async (request, info) => {
     const started = performance.now();
-    const url = new URL(request.url);
+    let url: URL;
+    try {
+      url = requestUrl(request);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      // No span: nothing was routed, and a refused request must not push real traces out of the span store.
+      // The message quotes the caller's text JSON-escaped and cut short: no terminal escapes, no megabyte lines.
+      refusalLog?.("bad-target", `${boundedMethod(request)} refused before routing → 400: ${error.message}`);
+      return await finish(request, errorResponse(error));
+    }
     // Scrapes are not traced: a span per scrape, forever, would crowd out the requests worth reading. The Host
     // check still applies (a rebound name must not read the pool either): compose's Prometheus is allowed by name.
     if (metrics && url.pathname === METRICS_PATH && request.method === "GET") {
       const wrongHost = hostRefusal(url, allowedHosts);
-      return wrongHost ? errorResponse(wrongHost) : await metricsResponse(metrics);
+      return await finish(request, wrongHost ? errorResponse(wrongHost) : await metricsResponse(metrics));
     }
     const match = router.match(request.method, url.pathname);
     const route = match.kind === "found" ? match.route.path : undefined;
@@ -99,7 +113,7 @@ export function createApp(deps: AppDeps): App {
         }
         if (match.kind === "wrong-method") {
           const allow = match.allow.join(", ");
-          throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${request.method}.`, { allow });
+          throw new HttpError(405, `${url.pathname} accepts ${allow}, not ${boundedMethod(request)}.`, { allow });
         }
         const crossSite = crossSiteRefusal(request, url);
         if (crossSite) throw crossSite;
@@ -115,14 +129,38 @@ export function createApp(deps: AppDeps): App {
         return errorResponse(new HttpError(500, `Internal error while handling ${url.pathname}: ${message}`));
       }
     }, info);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
     if (log && ((request.method !== "GET" && request.method !== "HEAD") || response.status >= 400)) {
       const trace = response.headers.get("traceresponse")?.split("-")[1];
       const ms = (performance.now() - started).toFixed(1);
-      log(`${request.method} ${url.pathname} → ${response.status} in ${ms} ms (trace ${trace})`);
+      const line = `${boundedMethod(request)} ${url.pathname} → ${response.status} in ${ms} ms (trace ${trace})`;
+      if (response.status >= 400 && response.status < 500) refusalLog?.(String(response.status), line);
+      else log(line);
     }
-    return request.method === "HEAD" ? await withoutBody(response) : response;
+    return await finish(request, response);
   };
+  // The last resort: whatever fails outside a route's own handling still gets a JSON answer with the security headers,
+  // never Deno's plain-text 500 and a stack trace with absolute paths per request.
+  return async (request, info) => {
+    try {
+      return await handle(request, info);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const stack = relativeToProject((error as Error)?.stack ?? message);
+      refusalLog?.("internal", `Unexpected error on ${boundedMethod(request)}: ${stack}`);
+      return await finish(request, errorResponse(new HttpError(500, `Internal error: ${message}`)));
+    }
+  };
+}
+
+/** Every answer leaves through here: the security headers on each, and HEAD without a body. */
+async function finish(request: Request, response: Response): Promise<Response> {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+  return request.method === "HEAD" ? await withoutBody(response) : response;
+}
+
+/** The method as logged: a made-up one is the caller's text, so it is cut short. */
+function boundedMethod(request: Request): string {
+  return request.method.length > 16 ? `${request.method.slice(0, 16)}…` : request.method;
 }
 
 /** A HEAD answer: the GET answer's status and headers (Content-Length included), no body. */

@@ -42,6 +42,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cross-origin-resource-policy": "same-origin",
+  // OWASP's recommended value: a page that opens this one (or that this one opens) gets no handle on its window.
+  "cross-origin-opener-policy": "same-origin",
 };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { redactUrl } from "../util/redact.ts";
 
 /**
  * The Jaeger UI link for one trace.
@@ -18,7 +19,7 @@
  * ```
  */
 export function traceUrl(traceId: string, base: string = jaegerUiUrl()): string {
-  return `${base.replace(/\/+$/, "")}/trace/${traceId}`;
+  return `${linkBase(base)}/trace/${traceId}`;
 }
 
 /**
@@ -39,10 +40,30 @@ export function jaegerSearchUrl(
 ): string {
   const query = new URLSearchParams({ service });
   if (Object.keys(tags).length > 0) query.set("tags", JSON.stringify(tags));
-  return `${base.replace(/\/+$/, "")}/search?${query}`;
+  return `${linkBase(base)}/search?${query}`;
 }
 
 /** The Jaeger UI base URL: JAEGER_UI_URL, else http://localhost:16686. */
 export function jaegerUiUrl(): string {
-  return Deno.env.get("JAEGER_UI_URL") ?? "http://localhost:16686";
+  return withoutCredentials(Deno.env.get("JAEGER_UI_URL") ?? "http://localhost:16686");
+}
+
+function linkBase(base: string): string {
+  return withoutCredentials(base).replace(/\/+$/, "");
+}
+
+/**
+ * Links are shown on the page, in the banner and in /api/info, so they carry no user or password from JAEGER_UI_URL:
+ * the browser asks for them when Jaeger wants them (and refuses URLs with credentials in some contexts anyway).
+ */
+function withoutCredentials(url: string): string {
+  if (!url.includes("@")) return url;
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return redactUrl(url); // not a URL: shown hidden, as every other unparsable one
+  }
 }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
+import { type ExportResult, ExportResultCode, suppressTracing } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 
 export class ReportingExporter implements SpanExporter {
@@ -28,6 +29,12 @@ export class ReportingExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    // Outside every request's context, with tracing suppressed: the export's own HTTP request (which Deno's
+    // built-in OpenTelemetry would trace) never joins a request's trace or feeds export back into itself.
+    context.with(suppressTracing(ROOT_CONTEXT), () => this.#export(spans, done));
+  }
+
+  #export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
       if (result.code === ExportResultCode.SUCCESS) {
         this.exported += spans.length;
@@ -38,7 +45,7 @@ export class ReportingExporter implements SpanExporter {
         if (!this.#failing) {
           this.log(
             `Could not export traces to ${this.endpoint} (${result.error?.message ?? "unknown error"}). ` +
-              `Traces stay in memory; start Jaeger (\`docker compose up -d jaeger\`) to see them there.`,
+              `Traces stay in memory; start the collector or Jaeger there (in Leak Lab: \`docker compose up -d jaeger\`).`,
           );
         }
         this.#failing = true;

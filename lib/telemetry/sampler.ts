@@ -40,11 +40,20 @@ export function chooseSampler(option: Sampler | undefined, log: (message: string
 function samplerFromEnvironment(log: (message: string) => void): Sampler {
   const said: string[] = [];
   const hear = (message: string) => said.push(message);
+  // The spec makes the values case-insensitive; the SDK compares them as they are, so it is given them trimmed and
+  // in lower case for the call, and the environment is put back as it was.
+  const given = {
+    OTEL_TRACES_SAMPLER: Deno.env.get("OTEL_TRACES_SAMPLER"),
+    OTEL_TRACES_SAMPLER_ARG: Deno.env.get("OTEL_TRACES_SAMPLER_ARG"),
+  };
+  if (given.OTEL_TRACES_SAMPLER) Deno.env.set("OTEL_TRACES_SAMPLER", given.OTEL_TRACES_SAMPLER.trim().toLowerCase());
+  if (given.OTEL_TRACES_SAMPLER_ARG) Deno.env.set("OTEL_TRACES_SAMPLER_ARG", given.OTEL_TRACES_SAMPLER_ARG.trim());
   diag.setLogger({ error: hear, warn: hear, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
   try {
     return buildSamplerFromEnv();
   } finally {
     diag.disable();
+    for (const [key, value] of Object.entries(given)) if (value !== undefined) Deno.env.set(key, value);
     for (const message of said) log(`OpenTelemetry sampler: ${message}`);
   }
 }

@@ -41,3 +41,9 @@ export type SpanProcessor = sdk.SpanProcessor;
 
 /** One row of a query's result (`pg`). */
 export type QueryResultRow = pg.QueryResultRow;
+/** node-postgres' pool (`pg`): a `TracedPool` is one. */
+export type PgPool = pg.Pool;
+/** node-postgres' pool options (`pg`): a `TracedPool` takes every one. */
+export type PgPoolConfig = pg.PoolConfig;
+/** A client checked out of a pool (`pg`), as `pool.connect()` gives it. */
+export type PgPoolClient = pg.PoolClient;
