@@ -79,4 +79,8 @@ export const LEAK_ATTRIBUTE = "leaklab.leak";
 export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze({ [LEAK_ATTRIBUTE]: "true" });
 
 /** What a trace view needs to highlight the pool's spans: pass it to `waterfallHtml()` / `waterfallText()`. */
-export const POOL_TRACE_HINTS = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });
+export const POOL_TRACE_HINTS = Object.freeze({
+  leakAttribute: LEAK_ATTRIBUTE,
+  eventKinds: POOL_EVENT_KINDS,
+  leakMissingSpan: POOL_SPANS.release,
+});
