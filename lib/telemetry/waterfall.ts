@@ -106,9 +106,9 @@ function opens(node: Node, depth: number, small: boolean, foldFrom = Infinity): 
   return small || depth === 0 || node.troubled;
 }
 
-/** What a folded row says is inside it, when it is not itself flagged. */
+/** What a folded row says is inside it, beyond its own flag (a failed request that also leaked). */
 function inside(node: Node): string {
-  if (node.flagged || node.children.length === 0) return "";
+  if (node.children.length === 0 || node.worst === node.flagged) return "";
   return node.worst === "leak" ? "⚑ leaked a connection" : node.worst === "error" ? "✖ failed" : "";
 }
 
@@ -248,13 +248,12 @@ export function waterfallText(spans: readonly SpanView[], options: WaterfallOpti
     const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
     const open = opens(node, depth, small, options.foldFrom);
     const within = open ? "" : inside(node);
-    const status = within
-      ? `  ${within}`
-      : node.flagged === "leak"
+    const own = node.flagged === "leak"
       ? "  ⚑ LEAK"
       : span.status === "error"
-      ? `  ✖ ${truncate(span.statusMessage ?? "error", 90)}`
+      ? `  ✖ ${truncate(span.statusMessage ?? "error", within ? 50 : 90)}`
       : "";
+    const status = `${within ? `  ${within}` : ""}${own}`;
     const folded = node.children.length > 0 && !open ? `  (+${node.size - 1} spans)` : "";
     lines.push(`${prefix}${branch}${label(span)} (${span.durationMs.toFixed(2)} ms)${status}${folded}`);
     const inner = depth === 0 ? "" : `${prefix}${last ? "   " : "│  "}`;
