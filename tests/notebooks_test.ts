@@ -283,12 +283,13 @@ Deno.test({
       assertEquals(ys(healthy, "leaked").every((v) => v === 0), true);
       assertEquals(Math.max(...ys(healthy, "active")), 5);
       // As the text says: five run while three wait. (The first five acquires resolve one by one within the same
-      // millisecond, so "active" reaches 5 a few samples in; after that, whoever waits finds all five busy.)
+      // millisecond, so "active" reaches 5 a few samples in; after that, whoever waits finds all five busy, but for
+      // the instant between a release and the waiter it wakes.)
       assertEquals(Math.max(...ys(healthy, "waiting")), 3);
       const at = healthy.data.find((s) => s.name === "waiting")!.x;
       ys(healthy, "waiting").forEach((waiting, i) => {
         if (waiting > 0 && at[i] > 0.005) {
-          assertEquals(ys(healthy, "active")[i], 5, `waiting ${waiting} at ${at[i]} s: all 5 busy`);
+          assertGreaterOrEqual(ys(healthy, "active")[i], 4, `waiting ${waiting} at ${at[i]} s: the pool is busy`);
         }
       });
       assertEquals(ys(healthy, "active").slice(0, 8).includes(5), true, "all five busy within the first samples");
@@ -516,7 +517,7 @@ Deno.test({
       assertEquals(result.late, [], `${name}: nothing sent after its cell's idle`);
       assertEquals(result.runs.length, 2);
       for (const run of result.runs) {
-        assertGreaterOrEqual(run.outputs, 8, `${name} has outputs to place`);
+        assertGreaterOrEqual(run.outputs, 5, `${name} has outputs to place`);
         assertEquals([run.lost, run.misplaced], [0, 0], `${name}: ${JSON.stringify(run)}`);
       }
     }
