@@ -130,13 +130,12 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
   const { pool } = options;
   const guard = options.guard ?? sharedErrorGuard();
   // Probed once per notebook, at its first cell: a link to a UI that is not there is a dead link.
+  const ui = options.jaegerUi || jaegerUiUrl();
   let jaeger: Promise<string | undefined> | undefined;
   const jaegerUi = () =>
     jaeger ??= options.jaegerUi === false || telemetry.exportingTo === undefined
       ? Promise.resolve(undefined)
-      : jaegerUiAnswers(options.jaegerUi || jaegerUiUrl()).then((up) =>
-        up ? options.jaegerUi || jaegerUiUrl() : undefined
-      );
+      : jaegerUiAnswers(ui).then((answers) => answers ? ui : undefined);
   let hinted = false;
 
   async function cell<T>(name: string, work: (span: Span) => T | Promise<T>, cellOptions: CellOptions<T> = {}) {
@@ -176,8 +175,8 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
     await telemetry.flush();
 
     const stats = pool?.stats();
-    const ui = await jaegerUi();
-    const hint = ui || hinted ? undefined : noJaegerHint(telemetry.exportingTo, options.jaegerUi);
+    const linkedUi = await jaegerUi();
+    const hint = linkedUi || hinted ? undefined : noJaegerHint(telemetry.exportingTo, options.jaegerUi);
     hinted = true;
     await display(cellBundle({
       name,
@@ -185,7 +184,7 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
       durationMs,
       views: viewTrace(telemetry.spans.trace(traceId)),
       maxSpans,
-      jaegerUi: ui,
+      jaegerUi: linkedUi,
       hint,
       foldRequests: cellOptions.trace === "requests",
       pool: stats ? poolLine(stats, stats.leaked - leakedBefore) : undefined,

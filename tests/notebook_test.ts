@@ -11,7 +11,7 @@ import {
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ErrorGuard, EscapedErrorsError } from "../lib/notebook/jupyter_guard.ts";
-import { linkBundle, type MimeBundle, notebookCells, show } from "../lib/notebook.ts";
+import { linkBundle, type MimeBundle, notebookCells, print, show } from "../lib/notebook.ts";
 import { TracedPool } from "../lib/pool.ts";
 import { currentTelemetry, jaegerUiAnswers, setupTelemetry, type Telemetry } from "../lib/telemetry.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
@@ -206,16 +206,17 @@ Deno.test("notebookCells() and cell() reject bad options and names with a RangeE
   await done();
 });
 
-Deno.test("show() prints the text/plain form outside a Jupyter kernel; linkBundle() escapes its HTML", async () => {
+Deno.test("show() and print() print to the console outside a Jupyter kernel; linkBundle() escapes its HTML", async () => {
   const printed: unknown[] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => void printed.push(...args);
   try {
     await show({ "text/plain": "plain", "text/html": "<b>rich</b>" });
+    await print("request", 3, { ok: false });
   } finally {
     console.log = original;
   }
-  assertEquals(printed, ["plain"]);
+  assertEquals(printed, ["plain", "request 3 { ok: false }"]);
 
   const bundle = linkBundle("http://localhost:16686/search?service=a&tags=%7B%7D", `Traces <"leaked">`);
   assertEquals(bundle["text/plain"], `Traces <"leaked">: http://localhost:16686/search?service=a&tags=%7B%7D`);
@@ -326,9 +327,9 @@ Deno.test('cell() with { trace: "requests" } folds each request into one row tha
   }, { trace: "requests" });
   const lines = shown[0]["text/plain"].split("\n").slice(2);
   assertEquals(lines.length, 4, lines.join("\n")); // the root and one row per request
-  assertMatch(lines[1], /^├─ request #1 \(\d+\.\d\d ms\)  \(\+4 spans\)$/);
-  assertMatch(lines[2], /^├─ request #2 \(\d+\.\d\d ms\)  ⚑ leaked a connection  \(\+3 spans\)$/);
-  assertMatch(lines[3], /^└─ request #3 \(\d+\.\d\d ms\)  \(\+4 spans\)$/);
+  assertMatch(lines[1], /^├─ request #1 \(\d+\.\d\d ms\) {2}\(\+4 spans\)$/);
+  assertMatch(lines[2], /^├─ request #2 \(\d+\.\d\d ms\) {2}⚑ leaked a connection {2}\(\+3 spans\)$/);
+  assertMatch(lines[3], /^└─ request #3 \(\d+\.\d\d ms\) {2}\(\+4 spans\)$/);
   assertEquals(pool.reset(), 1);
   await done();
 });

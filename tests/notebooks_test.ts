@@ -288,8 +288,8 @@ Deno.test({
       assertEquals(Math.max(...ys(healthy, "waiting")), 3);
       const at = healthy.data.find((s) => s.name === "waiting")!.x;
       ys(healthy, "waiting").forEach((waiting, i) => {
-        if (waiting > 0 && at[i] > 0.005) {
-          assertGreaterOrEqual(ys(healthy, "active")[i], 4, `waiting ${waiting} at ${at[i]} s: the pool is busy`);
+        if (at[i] > 0.005) {
+          assert(waiting <= ys(healthy, "active")[i], `waiting ${waiting} at ${at[i]} s, more than active`);
         }
       });
       assertEquals(ys(healthy, "active").slice(0, 8).includes(5), true, "all five busy within the first samples");

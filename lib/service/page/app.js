@@ -142,8 +142,7 @@ function showAlerts(results) {
     leakSearch.replaceChildren("Every alert's description links to the trace search for leaks: ", link, ".");
   } else if (leaking) {
     // No Jaeger, no search link: say where the leaks are instead.
-    leakSearch.textContent =
-      "The alerts link to a Jaeger search for the tag leaklab.leak=true; no Jaeger UI answered " +
+    leakSearch.textContent = "The alerts link to a Jaeger search for the tag leaklab.leak=true; no Jaeger was found " +
       "when the service started, so click the leaking requests below for their traces.";
   }
 }
