@@ -35,7 +35,7 @@ import { redactUrl } from "./util/redact.ts";
 export { ensureContextManager } from "./util/context_manager.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
 
-export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { jaegerSearchUrl, jaegerUiAnswers, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export { type SpanView, summarizeTraces, type TraceSummary, viewTrace } from "./telemetry/trace_view.ts";

@@ -89,4 +89,8 @@ export const EXHAUSTED_ATTRIBUTE = "leaklab.exhausted";
 export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze({ [LEAK_ATTRIBUTE]: "true" });
 
 /** What a trace view needs to highlight the pool's spans: pass it to `waterfallHtml()` / `waterfallText()`. */
-export const POOL_TRACE_HINTS = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });
+export const POOL_TRACE_HINTS = Object.freeze({
+  leakAttribute: LEAK_ATTRIBUTE,
+  eventKinds: POOL_EVENT_KINDS,
+  leakMissingSpan: POOL_SPANS.release,
+});
