@@ -42,6 +42,14 @@ import { redactUrl } from "./util/redact.ts";
 export { ErrorGuard, EscapedErrorsError } from "./notebook/jupyter_guard.ts";
 export { linkBundle, type MimeBundle } from "./notebook/mime_bundle.ts";
 export { KERNEL_SEND_MS, print, show } from "./notebook/kernel_output.ts";
+export {
+  runSampledLeaks,
+  sampledLeaksBundle,
+  sampledLeaksHtml,
+  type SampledLeaksOptions,
+  type SampledLeaksRun,
+  type SampledRequest,
+} from "./notebook/sampling_demo.ts";
 export { type TracePanel, tracesSideBySide } from "./notebook/side_by_side.ts";
 export {
   type FigureOptions,

@@ -448,16 +448,25 @@ Deno.test({
       const sections = [...markdown.matchAll(/^## (\d+)\. /gm)].map((m) => Number(m[1]));
       assertEquals(sections, [1, 2, 3, 4, 5, 6, 7]);
       const intro = joined(notebook.cells[0].source);
-      assertMatch(intro, /six tools/);
-      assertEquals([...intro.matchAll(/^\d\. \*\*/gm)].length, 6, "the six it lists");
-      assertMatch(
-        markdown,
-        /^## 7\. .*\n\n> \*\*PLACEHOLDER \(issue 17\)/m,
-        "the sampling section is a marked placeholder",
-      );
+      assertMatch(intro, /seven tools/);
+      assertEquals([...intro.matchAll(/^\d\. \*\*/gm)].length, 7, "the seven it lists");
       const takeAways = markdown.split("## Take-aways")[1];
       assertMatch(takeAways, /deno lint/);
+      assertMatch(takeAways, /sampling never hides one/);
     });
+
+    await t.step(
+      "the prevention notebook's sampling cell shows, on a real run, every leak found though most are unsampled",
+      () => {
+        const text = outputText(cellWith(nb["05_prevention"], "runSampledLeaks"));
+        const [, requests, sampled, leaked, found] =
+          text.match(/^(\d+) requests at 10 %: (\d+) sampled, (\d+) leaked, (\d+) found/m) ?? [];
+        assertEquals([requests, leaked, found], ["40", "13", "13"], text);
+        assert(Number(sampled) < 20, `most requests were not sampled (${sampled} of 40 were)`); // binomial(40, 0.1): p < 1e-9
+        assertMatch(text, /not sampled +found +exported: connection_leak_detected$/m);
+        assertNotMatch(text, /MISSED/);
+      },
+    );
 
     await t.step("the prevention notebook's lint cells catch badQueryWithLeak, pass goodQueryNoLeak, fix it", () => {
       const notebook = nb["05_prevention"];
