@@ -23,9 +23,12 @@ import { spanTime } from "./util/span_time.ts";
 import { type Attributes, context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type ErrorGuard, settle, sharedErrorGuard } from "./notebook/jupyter_guard.ts";
 import type { MimeBundle } from "./notebook/mime_bundle.ts";
+import { show } from "./notebook/kernel_output.ts";
 import { POOL_TRACE_HINTS, type PoolStats, type TracedPool } from "./pool.ts";
 import {
   currentTelemetry,
+  jaegerUiAnswers,
+  jaegerUiUrl,
   type SpanView,
   type Telemetry,
   traceUrl,
@@ -34,9 +37,20 @@ import {
   waterfallText,
 } from "./telemetry.ts";
 import { escapeHtml } from "./util/escape_html.ts";
+import { redactUrl } from "./util/redact.ts";
 
 export { ErrorGuard, EscapedErrorsError } from "./notebook/jupyter_guard.ts";
 export { linkBundle, type MimeBundle } from "./notebook/mime_bundle.ts";
+export { KERNEL_SEND_MS, print, show } from "./notebook/kernel_output.ts";
+export {
+  runSampledLeaks,
+  sampledLeaksBundle,
+  sampledLeaksHtml,
+  type SampledLeaksOptions,
+  type SampledLeaksRun,
+  type SampledRequest,
+} from "./notebook/sampling_demo.ts";
+export { type TracePanel, tracesSideBySide } from "./notebook/side_by_side.ts";
 export {
   type FigureOptions,
   plotBundle,
@@ -67,6 +81,11 @@ export interface NotebookCellsOptions {
   guard?: ErrorGuard;
   /** Most spans drawn in one cell's waterfall; the rest are in Jaeger. @default 200 */
   maxSpans?: number;
+  /**
+   * The Jaeger UI cells link to, or `false` for no links.
+   * @default JAEGER_UI_URL (else http://localhost:16686) when spans are exported and its UI answers there
+   */
+  jaegerUi?: string | false;
 }
 
 /** Options for one wrapped cell. */
@@ -75,6 +94,11 @@ export interface CellOptions<T> {
   summary?: (result: T) => string;
   /** Set on the cell's root span. @default none */
   attributes?: Attributes;
+  /**
+   * How the waterfall opens: `"open"` opens the subtrees that leaked or failed; `"requests"` folds
+   * each request into one marked row, for a cell whose table says the rest. @default "open"
+   */
+  trace?: "open" | "requests";
 }
 
 /** Runs a cell's work in its own trace; see {@linkcode notebookCells}. */
@@ -85,6 +109,8 @@ export interface NotebookCells {
    * @throws {EscapedErrorsError}
    */
   finish(): Promise<void>;
+  /** The Jaeger UI this notebook links to, or undefined when none answers (probed once). */
+  jaegerUi(): Promise<string | undefined>;
   readonly telemetry: Telemetry;
 }
 
@@ -112,6 +138,14 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
   }
   const { pool } = options;
   const guard = options.guard ?? sharedErrorGuard();
+  // Probed once per notebook, at its first cell: a link to a UI that is not there is a dead link.
+  const ui = options.jaegerUi || jaegerUiUrl();
+  let jaeger: Promise<string | undefined> | undefined;
+  const jaegerUi = () =>
+    jaeger ??= options.jaegerUi === false || telemetry.exportingTo === undefined
+      ? Promise.resolve(undefined)
+      : jaegerUiAnswers(ui).then((answers) => answers ? ui : undefined);
+  let hinted = false;
 
   async function cell<T>(name: string, work: (span: Span) => T | Promise<T>, cellOptions: CellOptions<T> = {}) {
     if (typeof name !== "string" || name.trim() === "") {
@@ -150,13 +184,18 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
     await telemetry.flush();
 
     const stats = pool?.stats();
+    const linkedUi = await jaegerUi();
+    const hint = linkedUi || hinted ? undefined : noJaegerHint(telemetry.exportingTo, options.jaegerUi);
+    hinted = true;
     await display(cellBundle({
       name,
       traceId,
       durationMs,
       views: viewTrace(telemetry.spans.trace(traceId)),
       maxSpans,
-      exported: telemetry.exportingTo !== undefined,
+      jaegerUi: linkedUi,
+      hint,
+      foldRequests: cellOptions.trace === "requests",
       pool: stats ? poolLine(stats, stats.leaked - leakedBefore) : undefined,
       extra: outcome.ok && cellOptions.summary ? cellOptions.summary(outcome.value) : undefined,
       failure: outcome.ok ? undefined : { error: outcome.error },
@@ -168,21 +207,12 @@ export function notebookCells(options: NotebookCellsOptions = {}): NotebookCells
 
   return Object.assign(cell, {
     telemetry,
+    jaegerUi,
     async finish() {
       await settle();
       guard.check();
     },
   });
-}
-
-/**
- * Shows a bundle in the Deno kernel; outside one (a script, a test) prints
- * its `text/plain`. Awaited, because an un-awaited display can be lost.
- */
-export async function show(bundle: MimeBundle): Promise<void> {
-  const jupyter = kernelJupyter();
-  if (jupyter) await jupyter.display(bundle, { raw: true });
-  else console.log(bundle["text/plain"]);
 }
 
 function requireTelemetry(given: Telemetry | undefined): Telemetry {
@@ -194,15 +224,6 @@ function requireTelemetry(given: Telemetry | undefined): Telemetry {
     );
   }
   return telemetry;
-}
-
-/** `Deno.jupyter`, or undefined outside a kernel (where reading it throws). */
-function kernelJupyter(): typeof Deno.jupyter | undefined {
-  try {
-    return Deno.jupyter;
-  } catch {
-    return undefined;
-  }
 }
 
 async function inRootSpan<T>(
@@ -229,7 +250,11 @@ interface CellReport {
   durationMs: number;
   views: SpanView[];
   maxSpans: number;
-  exported: boolean;
+  /** Where the trace link points; none when no Jaeger UI answers. */
+  jaegerUi?: string;
+  /** Why there is no link: said once per notebook, at its first cell. */
+  hint?: string;
+  foldRequests: boolean;
   pool?: string;
   extra?: string;
   /** Set when the work threw (whatever it threw, `undefined` included). */
@@ -247,15 +272,20 @@ function cellBundle(report: CellReport): MimeBundle {
     ...(report.extra ? [report.extra] : []),
     ...(report.failure ? [`failed: ${errorText(report.failure.error)}`] : []),
   ].join(" · ");
-  // No Jaeger, no link: a localhost:16686 link that opens nothing would send the learner looking for a bug.
-  const url = report.exported ? traceUrl(traceId) : undefined;
+  // No Jaeger UI, no link: a localhost:16686 link that opens nothing would send the learner looking for a bug.
+  const url = report.jaegerUi ? traceUrl(traceId, report.jaegerUi) : undefined;
   const shown = views.slice(0, maxSpans);
   const more = views.length > shown.length ? `… ${views.length - shown.length} more spans: open the trace` : "";
-  const jaegerText = url ? `Jaeger: ${url}` : `Jaeger: not exported (${NOT_EXPORTED}) · trace ${traceId}`;
+  const jaegerText = url ? `Jaeger: ${url}` : `trace ${traceId}${report.hint ? ` · ${report.hint}` : ""}`;
   const jaegerHtml = url
     ? `<a href="${escapeHtml(url)}" target="_blank">Open this cell's trace in Jaeger</a> <code>${traceId}</code>`
-    : `Jaeger: not exported (${escapeHtml(NOT_EXPORTED)}) · trace <code>${traceId}</code>`;
-  const waterfall = { ...POOL_TRACE_HINTS, title: `Trace of cell "${name}"`, link: url };
+    : `trace <code>${traceId}</code>${report.hint ? ` · ${escapeHtml(report.hint)}` : ""}`;
+  const waterfall = {
+    ...POOL_TRACE_HINTS,
+    title: `Trace of cell "${name}"`,
+    link: url,
+    ...(report.foldRequests ? { expandUpTo: 0, foldFrom: 1 } : {}),
+  };
   return {
     "text/plain": `${headline}\n${jaegerText}\n${waterfallText(shown, waterfall)}${more ? `\n${more}` : ""}`,
     "text/html": `<div class="leak-lab-cell" data-trace-id="${traceId}">` +
@@ -267,9 +297,17 @@ function cellBundle(report: CellReport): MimeBundle {
   };
 }
 
-/** What a cell says instead of a Jaeger link when nothing is exported. */
-const NOT_EXPORTED = "no Jaeger was found when telemetry started; start one with `docker compose up -d jaeger` " +
-  "and restart the kernel";
+/** What the first cell says instead of a Jaeger link; later cells show only the trace id. */
+function noJaegerHint(exportingTo: string | undefined, option: string | false | undefined): string {
+  if (option === false) return "no Jaeger links in this notebook (jaegerUi: false); the trace is drawn below";
+  if (exportingTo === undefined) {
+    return "Jaeger: not exported (no OTLP endpoint was found when telemetry started); start Jaeger with " +
+      "`docker compose up -d jaeger` and restart the kernel. Every trace is drawn below all the same";
+  }
+  return `Jaeger: no link (traces go to ${exportingTo}, but no Jaeger UI answers at ${
+    redactUrl(option || jaegerUiUrl())
+  }; set JAEGER_UI_URL). Every trace is drawn below all the same`;
+}
 
 function poolLine(stats: PoolStats, newlyLeaked: number): string {
   const leaked = newlyLeaked > 0 ? `${stats.leaked} leaked (+${newlyLeaked} in this cell)` : `${stats.leaked} leaked`;

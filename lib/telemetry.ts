@@ -32,7 +32,7 @@ import type { Meter, Sampler, SpanProcessor, Tracer } from "./util/public_types.
 export { ensureContextManager } from "./util/context_manager.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
 
-export { jaegerSearchUrl, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
+export { jaegerSearchUrl, jaegerUiAnswers, jaegerUiUrl, traceUrl } from "./telemetry/jaeger_links.ts";
 export { type MetricPoint, PROMETHEUS_CONTENT_TYPE } from "./telemetry/metric_reader.ts";
 export { RecentSpans } from "./telemetry/recent_spans.ts";
 export type * from "./util/public_types.ts";

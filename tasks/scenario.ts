@@ -10,7 +10,14 @@ import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
 import { runProgression } from "../lib/demo/request_series.ts";
 import { LEAK_SEARCH_TAGS, POOL_TRACE_HINTS, TracedPool } from "../lib/pool.ts";
-import { jaegerSearchUrl, setupTelemetry, traceUrl, viewTrace, waterfallText } from "../lib/telemetry.ts";
+import {
+  jaegerSearchUrl,
+  jaegerUiAnswers,
+  setupTelemetry,
+  traceUrl,
+  viewTrace,
+  waterfallText,
+} from "../lib/telemetry.ts";
 import { ConfigError, envInteger } from "../lib/util/env.ts";
 import { openDatabaseOrExit } from "./open_database_or_exit.ts";
 
@@ -41,9 +48,18 @@ const pool = new TracedPool({
 });
 const handler = handlerName === "bad" ? badQueryWithLeak : goodQueryNoLeak;
 
-const exported = telemetry.exportingTo !== undefined;
+// Links only into a Jaeger UI that answers: something on the OTLP port (a Collector, say) is not one.
+const exported = telemetry.exportingTo !== undefined && await jaegerUiAnswers();
 console.log(`Database: ${db.displayUrl} (${db.source})`);
-console.log(`Traces:   ${exported ? `exported to ${telemetry.exportingTo}` : "in memory only (no Jaeger found)"}`);
+console.log(
+  `Traces:   ${
+    exported
+      ? `exported to ${telemetry.exportingTo}`
+      : telemetry.exportingTo
+      ? `exported to ${telemetry.exportingTo}, but no Jaeger UI answers (JAEGER_UI_URL, else localhost:16686): no links`
+      : "in memory only (no Jaeger found)"
+  }`,
+);
 console.log(`Faults:   ${faults.description}; pool max ${pool.max}; handler ${handler.name}\n`);
 // Without Jaeger a link would open nothing: the trace id is shown instead, and the leaking traces are drawn below.
 console.log(`request  active  available  leaked  outcome          ${exported ? "trace (Jaeger)" : "trace id"}`);

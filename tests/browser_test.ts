@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { openDatabase } from "../lib/database.ts";
 import { setupTelemetry } from "../lib/telemetry.ts";
 import { readConfig } from "../lib/service/config.ts";
@@ -50,8 +50,34 @@ Deno.test({
       const idle = () => page.locator("#bad-1:enabled").waitFor();
       const rowCount = (n: number) => page.locator("#log tr.request").nth(n - 1).waitFor();
 
+      // Two leaks in a pool that is otherwise fine ("ok" level): the leaked bar is as red as its number.
+      await page.click("#bad-1");
+      await rowCount(1);
+      await idle();
+      await page.click("#bad-1");
+      await rowCount(2);
+      await idle();
+      assertEquals([await gauge("leaked"), await page.getAttribute("#gauges", "data-level")], ["1", "ok"]);
+      // The meter's bar is a pseudo-element getComputedStyle cannot read: read its pixels from a screenshot instead.
+      const shot = await page.locator("#gauge-leaked meter").screenshot();
+      const leakedBar = await page.evaluate(`(async () => {
+        const image = new Image();
+        image.src = "data:image/png;base64,${btoa(String.fromCharCode(...shot))}";
+        await image.decode();
+        const canvas = document.createElement("canvas");
+        [canvas.width, canvas.height] = [image.width, image.height];
+        const context = canvas.getContext("2d");
+        context.drawImage(image, 0, 0);
+        const [r, g, b] = context.getImageData(2, Math.floor(image.height / 2), 1, 1).data; // the bar's left end
+        return "rgb(" + r + ", " + g + ", " + b + ")";
+      })()`);
+      const leakedNumber = await page.evaluate(
+        "getComputedStyle(document.querySelector('#gauge-leaked .value')).color",
+      );
+      assertEquals([leakedBar, leakedNumber], ["rgb(220, 38, 38)", "rgb(220, 38, 38)"], "red bar under a red number");
+
       await page.click("#bad-10");
-      await rowCount(10);
+      await rowCount(12);
       await idle();
       assertEquals([await gauge("active"), await gauge("available"), await gauge("leaked")], ["5", "0", "5"]);
       assertEquals(await page.getAttribute("#gauges", "data-level"), "crit");
@@ -60,12 +86,23 @@ Deno.test({
       assertStringIncludes((await page.textContent("#banner"))!, "Connection pool exhausted: 5 of 5 connections");
 
       await page.click("#bad-1"); // the outage: the next request waits ACQUIRE_TIMEOUT_MS and gets 503
-      await rowCount(11);
+      await rowCount(13);
       await idle();
       assertEquals(await page.textContent("#log tr.request:first-child td:nth-child(3)"), "503");
       const banner = (await page.textContent("#banner"))!;
-      assertStringIncludes(banner, "Last error: Connection pool exhausted: pool");
-      assertStringIncludes(banner, "lib/demo/query_handlers.ts");
+      assertMatch(
+        banner,
+        /Last error: Connection pool exhausted: pool "[^"]+" had no connection available after waiting \d+ms \(total=5, active=5, idle=0, waiting=0, leaked=5\)\. \(the whole message: its row below\)$/,
+      );
+      // The 503's seven lines: one in the table, the holders behind a click.
+      const rejected = page.locator("#log tr.request").first().locator("details.error");
+      assertEquals(await rejected.evaluate((d) => (d as unknown as { open: boolean }).open), false);
+      assertMatch((await rejected.locator("summary").textContent())!, /^Connection pool exhausted: .*leaked=5\)\.$/);
+      const rowHeight = await page.locator("#log tr.request").first().evaluate((r) => r.getBoundingClientRect().height);
+      assert(rowHeight < 80, `a 503 row stays short: ${rowHeight} px`);
+      await rejected.locator("summary").click();
+      assertStringIncludes((await rejected.locator("pre").textContent())!, "lib/demo/query_handlers.ts");
+      assertEquals(await page.locator("#log tr.waterfall").count(), 0, "opening the detail does not open the trace");
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: new URL("demo-exhausted.png", ARTIFACTS).pathname, fullPage: true });
 
@@ -74,9 +111,16 @@ Deno.test({
       assertStringIncludes((await page.textContent("#banner"))!, "Pool reset: 5 leaked connection(s) reclaimed");
       assertEquals([await gauge("active"), await gauge("leaked")], ["0", "0"]);
       assertEquals(await page.getAttribute("#gauges", "data-level"), "ok");
+      // The pool is healthy, yet the timeouts alert still fires: it says why, and when it clears.
+      const timeouts = page.locator('#alerts tr[data-alert="DbPoolAcquireTimeouts"]');
+      assertEquals(await timeouts.locator("td:nth-child(3)").textContent(), "FIRING");
+      assertMatch(
+        (await timeouts.locator("td:nth-child(4)").textContent())!,
+        /^\d acquire\(s\) timed out .*; none is timing out now, but this alert counts the last 5 min \(a rate over a window\), so it keeps firing after a reset: it clears in about \d+ min( \d+ s)? if no acquire times out meanwhile$/,
+      );
 
       await page.click("#good-10");
-      await rowCount(21);
+      await rowCount(23);
       await idle();
       assertEquals([await gauge("active"), await gauge("leaked"), await gauge("available")], ["0", "0", "5"]);
       assertEquals(await page.getAttribute("#gauges", "data-level"), "ok");
@@ -86,13 +130,18 @@ Deno.test({
       );
       assertEquals(statuses.filter((s) => s === "200").length, 5, "good ×10: half the queries fail...");
       assertEquals(statuses.filter((s) => s === "500").length, 5, "...and none is rejected");
-      assertEquals(await rows(), 21);
+      assertEquals(await rows(), 23);
       assertEquals(await page.locator("#timeline .scatterlayer .trace").count(), 3, "plotly drew 3 lines");
-      const markers = await page.locator("#timeline .scatterlayer .trace:first-child .points path").count();
-      assertEquals(markers, 23, "one point per request, plus the start and the reset");
+      // leaked first, a wide pale band, so active (equal to it while every connection out is leaked) shows on top.
+      const series = await page.evaluate(
+        "document.getElementById('timeline').data.map((d) => [d.name, d.line.width, d.opacity ?? 1])",
+      );
+      assertEquals(series, [["leaked", 9, 0.35], ["active", 2, 1], ["available", 2, 1]]);
+      const markers = await page.locator("#timeline .scatterlayer .trace:nth-child(2) .points path").count();
+      assertEquals(markers, 25, "one point of active per request, plus the start and the reset");
 
-      // Open the waterfall of the first failed bad request (the 2nd request, 20th row from the top).
-      const failedBad = page.locator("#log tr.request").nth(19);
+      // Open the waterfall of the first failed bad request (the 2nd request, 22nd row from the top).
+      const failedBad = page.locator("#log tr.request").nth(21);
       assertEquals(await failedBad.locator("td:nth-child(3)").textContent(), "500");
       await failedBad.click();
       const waterfall = page.locator("#log tr.waterfall .leak-lab-waterfall");

@@ -11,9 +11,9 @@ import {
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ErrorGuard, EscapedErrorsError } from "../lib/notebook/jupyter_guard.ts";
-import { linkBundle, type MimeBundle, notebookCells, show } from "../lib/notebook.ts";
+import { linkBundle, type MimeBundle, notebookCells, print, show } from "../lib/notebook.ts";
 import { TracedPool } from "../lib/pool.ts";
-import { currentTelemetry, setupTelemetry, type Telemetry } from "../lib/telemetry.ts";
+import { currentTelemetry, jaegerUiAnswers, setupTelemetry, type Telemetry } from "../lib/telemetry.ts";
 import { checkpointDatabaseUrl, uniquePoolName } from "../lib/workshop/checkpoint_database.ts";
 
 const url = checkpointDatabaseUrl();
@@ -39,7 +39,7 @@ async function setup(options: { maxSpans?: number } = {}) {
 }
 
 function traceIdShown(bundle: MimeBundle): string {
-  const match = /Jaeger: (?:\S+\/trace\/|not exported .* · trace )([0-9a-f]{32})/.exec(bundle["text/plain"]);
+  const match = /^(?:Jaeger: \S+\/trace\/|trace )([0-9a-f]{32})/m.exec(bundle["text/plain"]);
   if (!match) throw new Error(`No Jaeger trace link in: ${bundle["text/plain"]}`);
   return match[1];
 }
@@ -88,8 +88,8 @@ Deno.test("cell() runs its work in a new root trace inside the pool's scope and 
   );
   assertEquals(
     link,
-    "Jaeger: not exported (no Jaeger was found when telemetry started; start one with `docker compose up -d jaeger` " +
-      `and restart the kernel) · trace ${traceId}`,
+    `trace ${traceId} · Jaeger: not exported (no OTLP endpoint was found when telemetry started); start Jaeger with ` +
+      "`docker compose up -d jaeger` and restart the kernel. Every trace is drawn below all the same",
   );
   const html = shown[0]["text/html"] as string;
   assertStringIncludes(html, `data-trace-id="${traceId}"`);
@@ -206,16 +206,17 @@ Deno.test("notebookCells() and cell() reject bad options and names with a RangeE
   await done();
 });
 
-Deno.test("show() prints the text/plain form outside a Jupyter kernel; linkBundle() escapes its HTML", async () => {
+Deno.test("show() and print() print to the console outside a Jupyter kernel; linkBundle() escapes its HTML", async () => {
   const printed: unknown[] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => void printed.push(...args);
   try {
     await show({ "text/plain": "plain", "text/html": "<b>rich</b>" });
+    await print("request", 3, { ok: false });
   } finally {
     console.log = original;
   }
-  assertEquals(printed, ["plain"]);
+  assertEquals(printed, ["plain", "request 3 { ok: false }"]);
 
   const bundle = linkBundle("http://localhost:16686/search?service=a&tags=%7B%7D", `Traces <"leaked">`);
   assertEquals(bundle["text/plain"], `Traces <"leaked">: http://localhost:16686/search?service=a&tags=%7B%7D`);
@@ -236,4 +237,99 @@ Deno.test("ErrorGuard.check() throws EscapedErrorsError listing every escaped er
   assertEquals(error.errors.length, 2);
   assertStringIncludes(error.message, "  - Error: first\n  - second, not an Error\nAwait every promise");
   guard.check(); // reported once, then forgotten
+});
+
+/** An HTTP server on 127.0.0.1 (a free port): `jaeger` answers like Jaeger's query API, `other` like anything else. */
+function localServer(kind: "jaeger" | "other") {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    if (kind === "jaeger" && new URL(request.url).pathname === "/api/services") {
+      return Response.json({ data: ["leak-lab"], total: 1 });
+    }
+    return new Response("404 page not found", { status: 404 });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
+
+Deno.test("jaegerUiAnswers() is true only where Jaeger's query API answers, not for any listener or a closed port", async () => {
+  const jaeger = localServer("jaeger");
+  const other = localServer("other"); // an OpenTelemetry Collector on 4318, say: it answers, but is no Jaeger UI
+  try {
+    assertEquals(await jaegerUiAnswers(jaeger.url), true);
+    assertEquals(await jaegerUiAnswers(`${jaeger.url}/`), true);
+    assertEquals(await jaegerUiAnswers(other.url), false);
+  } finally {
+    await jaeger.close();
+    await other.close();
+  }
+  assertEquals(await jaegerUiAnswers(jaeger.url), false, "closed now");
+  assertEquals(await jaegerUiAnswers("not a url"), false);
+});
+
+Deno.test("cell() links its trace only when Jaeger's UI answers (JAEGER_UI_URL), and says why not once per notebook", async () => {
+  const base = await setupTelemetry({ serviceName: "notebook-test", otlpEndpoint: false });
+  // Spans "exported" somewhere: what decides the link is whether a Jaeger UI answers.
+  const telemetry: Telemetry = { ...base, exportingTo: "http://127.0.0.1:4318/v1/traces" };
+  const pool = new TracedPool({ connectionString: url, name: uniquePoolName("notebook-test"), log: () => {} });
+  const guard = new ErrorGuard().install();
+  const jaeger = localServer("jaeger");
+  const other = localServer("other");
+  const saved = Deno.env.get("JAEGER_UI_URL");
+  try {
+    Deno.env.set("JAEGER_UI_URL", jaeger.url);
+    const linked: MimeBundle[] = [];
+    const withJaeger = notebookCells({ telemetry, pool, guard, display: (b) => Promise.resolve(void linked.push(b)) });
+    await withJaeger("first", () => 1);
+    await withJaeger("second", () => 2);
+    assertEquals(await withJaeger.jaegerUi(), jaeger.url);
+    for (const bundle of linked) {
+      const id = traceIdShown(bundle);
+      assertEquals(bundle["text/plain"].split("\n")[1], `Jaeger: ${jaeger.url}/trace/${id}`);
+      assertStringIncludes(bundle["text/html"] as string, `href="${jaeger.url}/trace/${id}"`);
+    }
+
+    Deno.env.set("JAEGER_UI_URL", other.url);
+    const unlinked: MimeBundle[] = [];
+    const noUi = notebookCells({ telemetry, pool, guard, display: (b) => Promise.resolve(void unlinked.push(b)) });
+    await noUi("first", () => 1);
+    await noUi("second", () => 2);
+    await noUi("third", () => 3);
+    assertEquals(await noUi.jaegerUi(), undefined);
+    const lines = unlinked.map((bundle) => bundle["text/plain"].split("\n")[1]);
+    assertEquals(
+      lines[0],
+      `trace ${traceIdShown(unlinked[0])} · Jaeger: no link (traces go to http://127.0.0.1:4318/v1/traces, but no ` +
+        `Jaeger UI answers at ${other.url}; set JAEGER_UI_URL). Every trace is drawn below all the same`,
+    );
+    assertEquals(lines.slice(1), unlinked.slice(1).map((bundle) => `trace ${traceIdShown(bundle)}`), "the hint once");
+    for (const bundle of unlinked) assertNotMatch(bundle["text/html"] as string, /href=/);
+  } finally {
+    if (saved === undefined) Deno.env.delete("JAEGER_UI_URL");
+    else Deno.env.set("JAEGER_UI_URL", saved);
+    guard.uninstall();
+    await pool.end();
+    await jaeger.close();
+    await other.close();
+  }
+});
+
+Deno.test('cell() with { trace: "requests" } folds each request into one row that says it leaked', async () => {
+  const { pool, shown, cell, done } = await setup();
+  await cell("three requests", async () => {
+    for (const request of [1, 2, 3]) {
+      await pool.scope("request", async () => {
+        await pool.scope("handler", async () => {
+          const conn = await pool.acquire();
+          await conn.query("SELECT 1");
+          if (request !== 2) conn.release(); // request 2 forgets
+        });
+      }, { attributes: { "leaklab.request": request } });
+    }
+  }, { trace: "requests" });
+  const lines = shown[0]["text/plain"].split("\n").slice(2);
+  assertEquals(lines.length, 4, lines.join("\n")); // the root and one row per request
+  assertMatch(lines[1], /^├─ request #1 \(\d+\.\d\d ms\) {2}\(\+4 spans\)$/);
+  assertMatch(lines[2], /^├─ request #2 \(\d+\.\d\d ms\) {2}⚑ leaked a connection {2}\(\+3 spans\)$/);
+  assertMatch(lines[3], /^└─ request #3 \(\d+\.\d\d ms\) {2}\(\+4 spans\)$/);
+  assertEquals(pool.reset(), 1);
+  await done();
 });

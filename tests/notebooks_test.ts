@@ -8,7 +8,7 @@ import { assert, assertEquals, assertGreaterOrEqual, assertMatch, assertNotMatch
 import { basename } from "node:path";
 import { PLOTLY_MIME, type PlotlyFigure } from "../lib/notebook.ts";
 import { LEAK_SEARCH_TAGS } from "../lib/pool.ts";
-import { JUPYTER_INSTALL, jupyterStatus, listNotebooks, runNotebooks } from "../tasks/notebooks.ts";
+import { JUPYTER_INSTALL, JUPYTER_PYTHON, jupyterStatus, listNotebooks, runNotebooks } from "../tasks/notebooks.ts";
 import { requirement } from "./support/requirement.ts";
 
 interface Output {
@@ -121,11 +121,17 @@ Deno.test("notebook code cells type-check, each notebook as one TypeScript modul
   }
 });
 
-/** An OTLP/HTTP traces endpoint on 127.0.0.1 that keeps what it receives. */
+/**
+ * An OTLP/HTTP traces endpoint on 127.0.0.1 (a free port) that keeps what it receives, and answers
+ * `GET /api/services` as Jaeger's query API does: with JAEGER_UI_URL pointing here, the notebooks link their traces.
+ */
 function otlpReceiver() {
   const spans: ExportedSpan[] = [];
   const problems: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    if (request.method === "GET" && new URL(request.url).pathname === "/api/services") {
+      return Response.json({ data: ["leak-lab-notebooks"], total: 1 });
+    }
     if (request.method !== "POST" || new URL(request.url).pathname !== "/v1/traces") {
       problems.push(`unexpected ${request.method} ${request.url}`);
       return new Response("not found", { status: 404 });
@@ -203,6 +209,7 @@ Deno.test({
         env: {
           OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+          JAEGER_UI_URL: receiver.url,
         },
       });
       assertEquals(run.code, 0, `run_notebooks.py failed:\n${run.stdout}\n${run.stderr}`);
@@ -251,19 +258,19 @@ Deno.test({
           }
         }
       }
-      assertEquals(wrapped, 15, "wrapped cells across the five notebooks");
+      assertEquals(wrapped, 14, "wrapped cells across the five notebooks");
     });
 
     await t.step("plots carry plotly JSON with the expected series and a light SVG fallback", () => {
       const names = (key: string) => figures(nb[key]).map((figure) => figure.data.map((s) => s.name));
-      const progression = ["active", "available", "leaked", "query failed"];
-      assertEquals(names("01_meet_the_pool"), [["active", "leaked", "waiting"]]);
+      const progression = ["leaked", "active", "available", "query failed"];
+      assertEquals(names("01_meet_the_pool"), [["leaked", "active", "waiting"]]);
       assertEquals(names("02_the_leak"), [[...progression, "pool exhausted"]]);
       assertEquals(names("03_reading_the_traces"), []);
       assertEquals(names("04_the_fix"), [progression, progression]);
       assertEquals(names("05_prevention"), [
         ["utilisation", "warning 70 %", "critical 85 %"],
-        ["active", "leaked", "waiting", "warning 70 %", "critical 85 %"],
+        ["leaked", "active", "waiting", "warning 70 %", "critical 85 %"],
       ]);
       for (const notebook of Object.values(nb)) {
         for (const output of codeCells(notebook).flatMap((cell) => cell.outputs ?? [])) {
@@ -272,8 +279,26 @@ Deno.test({
           assert(html.includes("<svg") && !html.includes("<script") && html.length < 30_000, html.slice(0, 200));
         }
       }
-      assertEquals(ys(figures(nb["01_meet_the_pool"])[0], "leaked").every((v) => v === 0), true);
-      assertEquals(Math.max(...ys(figures(nb["01_meet_the_pool"])[0], "active")), 5);
+      const healthy = figures(nb["01_meet_the_pool"])[0];
+      assertEquals(ys(healthy, "leaked").every((v) => v === 0), true);
+      assertEquals(Math.max(...ys(healthy, "active")), 5);
+      // As the text says: five run while three wait. (The first five acquires resolve one by one within the same
+      // millisecond, so "active" reaches 5 a few samples in; after that, whoever waits finds all five busy, but for
+      // the instant between a release and the waiter it wakes.)
+      assertEquals(Math.max(...ys(healthy, "waiting")), 3);
+      const at = healthy.data.find((s) => s.name === "waiting")!.x;
+      ys(healthy, "waiting").forEach((waiting, i) => {
+        if (at[i] > 0.005) {
+          assert(waiting <= ys(healthy, "active")[i], `waiting ${waiting} at ${at[i]} s, more than active`);
+        }
+      });
+      assertEquals(ys(healthy, "active").slice(0, 8).includes(5), true, "all five busy within the first samples");
+      // The leaked band is drawn first, so active (equal to it while leaks are all that is out) shows on top.
+      const timeline = figures(nb["05_prevention"]).find((f) => f.data.some((s) => s.name === "waiting"))!;
+      assertEquals(timeline.data[0].name, "leaked");
+      assertEquals([timeline.data[0].line?.width, timeline.data[0].opacity], [9, 0.35]);
+      const levels = timeline.data.filter((s) => s.name.startsWith("warning") || s.name.startsWith("critical"));
+      assertEquals(levels.map((s) => s.line?.color), ["#d97706", "#dc2626"], "warning amber, critical red");
     });
 
     await t.step("the leak notebook drains the pool to 0 available, then every request fails", () => {
@@ -297,6 +322,7 @@ Deno.test({
 
     await t.step("the traces notebook finds the leaks in spans, in a Jaeger search and in pg_stat_activity", () => {
       const notebook = nb["03_reading_the_traces"];
+      const backends = outputText(cellWith(notebook, "pg_stat_activity"));
       const search = outputText(cellWith(notebook, "const spans = telemetry.spans.spans();"));
       assertEquals(search.match(/✗ missing\s+⚠\s+\S*lib\/demo\/query_handlers\.ts:\d+:\d+/g)?.length, 3, search);
       assertEquals(search.match(/→ return_connection\s+✓/g)?.length, 3, search);
@@ -306,8 +332,25 @@ Deno.test({
       const params = new URLSearchParams(query);
       assertEquals(params.get("service"), "leak-lab-notebooks");
       assertEquals(JSON.parse(params.get("tags")!), LEAK_SEARCH_TAGS, "the tag the pool puts on leaking spans");
-      assertMatch(link, /this notebook's spans: 3 bad_query_with_leak spans tagged leaklab\.leak=true, in 1 trace /);
-      const backends = outputText(cellWith(notebook, "pg_stat_activity"));
+      assertMatch(
+        link,
+        /this notebook's spans: 3 bad_query_with_leak spans tagged leaklab\.leak=true, in 3 traces: requests 2, 4, 6, every one that leaked\./,
+      );
+      assertMatch(
+        link,
+        /^Traces that leaked a connection: http:\/\/127\.0\.0\.1:\d+\/search\?/m,
+        "a link: Jaeger answers",
+      );
+      // One trace per simulated request: the search finds each leaking request, and each was exported.
+      const requests = outputText(cellWith(notebook, "root: true"));
+      const traceIds = [...requests.matchAll(/^\d\s+(?:ok|query failed)\s+\d\s+\d\s+\d\s+([0-9a-f]{32})$/gm)].map((m) =>
+        m[1]
+      );
+      assertEquals(new Set(traceIds).size, 6, requests);
+      for (const id of traceIds) assert(receiver.spans.some((span) => span.traceId === id), `trace ${id} exported`);
+      assertMatch(requests, /✗ return_connection {2}MISSING: the connection never came back/);
+      const idle = [...backends.matchAll(/^(?:⚠ leaked|\s)\s*\d+\s+\w+\s+(-?\d+)\s/gm)].map((m) => Number(m[1]));
+      assert(idle.length >= 4 && idle.every((ms) => ms >= 0), `no negative idle_ms:\n${backends}`);
       assertEquals(backends.match(/^⚠ leaked\s+\d+\s+idle\s+\d+\s+SET LOCAL statement_timeout/gm)?.length, 3, backends);
     });
 
@@ -321,6 +364,14 @@ Deno.test({
       const verdict = outputText(cellWith(nb["04_the_fix"], "const after = pool.stats();"));
       assertMatch(verdict, /active: 0,/);
       assertMatch(verdict, /leaked: 0,/);
+      const sideBySide = cellWith(nb["04_the_fix"], "tracesSideBySide([");
+      const html = joined(sideBySide.outputs!.find((o) => o.data?.["text/html"])!.data!["text/html"] as string[]);
+      assertEquals(html.match(/class="leak-lab-waterfall"/g)?.length, 2, "two traces side by side");
+      assertEquals(html.match(/data-missing="return_connection"/g)?.length, 1, "the leak's missing release, marked");
+      const [leakText, fixText] = outputText(sideBySide).split("── The fix");
+      assertMatch(leakText, /✗ return_connection {2}MISSING/);
+      assertMatch(fixText, /return_connection \(/);
+      assertNotMatch(fixText, /MISSING/);
     });
 
     await t.step("the prevention notebook reports the slow holder, names the holders and raises the alerts", () => {
@@ -341,8 +392,11 @@ Deno.test({
       );
       assertMatch(adaptive, /^2\s+bad_query_with_leak\s+[0-9a-f]{32}\s+notebook cell:\d+:\d+$/m);
       const alerts = outputText(cellWith(notebook, "utilisationAlert("));
-      assertMatch(alerts, /^3\/5\s+🟢 ok\n4\/5\s+🟠 warning\n5\/5\s+🔴 critical$/m);
-      assertMatch(outputText(cellWith(notebook, "a request that waits")), /longest wait 1\.\d\d s: 🟠 alert, over 1 s/);
+      assertMatch(alerts, /^3\/5\s+ok\n4\/5\s+WARNING\n5\/5\s+CRITICAL: page$/m);
+      assertMatch(
+        outputText(cellWith(notebook, "a request that waits")),
+        /^6 acquires in this cell \(\d+ in the histogram since the notebook started\), longest wait 1\.\d\d s: ALERT, over 1 s$/m,
+      );
       const timeline = figures(notebook).find((figure) => figure.data.some((series) => series.name === "waiting"))!;
       assertGreaterOrEqual(Math.max(...ys(timeline, "waiting")), 1, "the timeline shows requests waiting");
       const metrics = outputText(cellWith(notebook, "collectMetrics()).filter"));
@@ -362,9 +416,9 @@ Deno.test({
         /^db_client_connection_count\{.*db_client_connection_state="used".*service_instance_id="[0-9a-f-]{36}".*\} 4$/m,
       );
       const rules = outputText(cellWith(notebook, "prometheus/alerts.yml"));
-      assertMatch(rules, /^🔥 FIRING +DbPoolUtilisationWarning: 4 of 5 connections in use \(80 %\)/m);
-      assertMatch(rules, /^🔥 FIRING +DbPoolConnectionLeaked: 4 leaked/m);
-      assertMatch(rules, /^ +ok +DbPoolUtilisationCritical/m);
+      assertMatch(rules, /^FIRING +DbPoolUtilisationWarning: 4 of 5 connections in use \(80 %\)/m);
+      assertMatch(rules, /^FIRING +DbPoolConnectionLeaked: 4 leaked/m);
+      assertMatch(rules, /^ok +DbPoolUtilisationCritical/m);
       assertMatch(
         rules,
         /^DbPoolAcquireTimeouts +critical +2m +increase\(db_client_connection_timeouts_total\[5m\]\) > 0$/m,
@@ -379,6 +433,41 @@ Deno.test({
       assertEquals(ys(utilisation, "critical 85 %"), [85, 85]);
     });
 
+    await t.step("status is text, not emoji a browser without an emoji font draws as empty boxes", () => {
+      for (const [name, notebook] of Object.entries(nb)) {
+        for (const cell of notebook.cells) {
+          const text = joined(cell.source) + (cell.cell_type === "code" ? outputText(cell) : "");
+          assertNotMatch(text, /[\u{1F000}-\u{1FAFF}]/u, `${name}: ${text.slice(0, 120)}`);
+        }
+      }
+    });
+
+    await t.step("the prevention notebook numbers its sections once each and keeps its intro's promise", () => {
+      const notebook = nb["05_prevention"];
+      const markdown = notebook.cells.filter((c) => c.cell_type === "markdown").map((c) => joined(c.source)).join("\n");
+      const sections = [...markdown.matchAll(/^## (\d+)\. /gm)].map((m) => Number(m[1]));
+      assertEquals(sections, [1, 2, 3, 4, 5, 6, 7]);
+      const intro = joined(notebook.cells[0].source);
+      assertMatch(intro, /seven tools/);
+      assertEquals([...intro.matchAll(/^\d\. \*\*/gm)].length, 7, "the seven it lists");
+      const takeAways = markdown.split("## Take-aways")[1];
+      assertMatch(takeAways, /deno lint/);
+      assertMatch(takeAways, /sampling never hides one/);
+    });
+
+    await t.step(
+      "the prevention notebook's sampling cell shows, on a real run, every leak found though most are unsampled",
+      () => {
+        const text = outputText(cellWith(nb["05_prevention"], "runSampledLeaks"));
+        const [, requests, sampled, leaked, found] =
+          text.match(/^(\d+) requests at 10 %: (\d+) sampled, (\d+) leaked, (\d+) found/m) ?? [];
+        assertEquals([requests, leaked, found], ["40", "13", "13"], text);
+        assert(Number(sampled) < 20, `most requests were not sampled (${sampled} of 40 were)`); // binomial(40, 0.1): p < 1e-9
+        assertMatch(text, /not sampled +found +exported: connection_leak_detected$/m);
+        assertNotMatch(text, /MISSED/);
+      },
+    );
+
     await t.step("the prevention notebook's lint cells catch badQueryWithLeak, pass goodQueryNoLeak, fix it", () => {
       const notebook = nb["05_prevention"];
       const lint = outputText(cellWith(notebook, "lintReport"));
@@ -389,9 +478,58 @@ Deno.test({
       assertMatch(lint, /^✓ goodQueryNoLeak: no report$/m);
       assertMatch(lint, /^deno lint exited with 1: failed, as CI would$/m);
       const fixed = outputText(cellWith(notebook, 'lintScratch("--fix")'));
-      assertMatch(fixed, /^ {4}await using conn = await pool\.acquire\(\);$/m);
+      assertMatch(fixed, /^- const conn = await pool\.acquire\(\);\n\+ await using conn = await pool\.acquire\(\);$/m);
+      const tidied = fixed.split("The handler, tidied:")[1];
+      assertMatch(tidied, /^ {4}await using conn = await pool\.acquire\(\);$/m);
+      assertNotMatch(tidied, /release\(\)|simulate the bug/, "no redundant release(), no stale demo comment");
       assertMatch(fixed, /^deno lint on the fixed copy exited with 0$/m);
     });
+  },
+});
+
+Deno.test({
+  name: "every notebook's outputs land under their own cells in stock nbclient, which stops reading at idle",
+  ...requirement("Jupyter (Debian nbclient + Deno kernel)", jupyterStatus().ok, JUPYTER_INSTALL),
+  async fn() {
+    // One reference run per notebook that reads each cell 0.5 s past its idle (what came late, and where every output
+    // belongs), and two stock runs, which lose what comes late: 15 executions, ~40 s on two busy cores.
+    const receiver = otlpReceiver(); // traces go somewhere that answers, and Jaeger "answers" there: links, no warnings
+    const report = `${await Deno.makeTempDir({ prefix: "leak-lab-placement-" })}/placement.json`;
+    const { code, stdout, stderr } = await new Deno.Command(JUPYTER_PYTHON, {
+      args: [
+        new URL("../tasks/output_placement.py", import.meta.url).pathname,
+        "--runs",
+        "2",
+        "--settle",
+        "0.5",
+        "--json",
+        report,
+        ...NOTEBOOKS,
+      ],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, JAEGER_UI_URL: receiver.url },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output().finally(() => receiver.close());
+    const text = new TextDecoder();
+    const summary = text.decode(stdout);
+    const counts: Record<string, { late_in_reference: number; late: unknown[]; runs: Record<string, number>[] }> = JSON
+      .parse(await Deno.readTextFile(report));
+    await Deno.remove(report.replace(/\/placement\.json$/, ""), { recursive: true });
+    assertEquals(
+      code,
+      0,
+      `${summary}\n${text.decode(stderr).split("\n").filter((l) => !/unstable/.test(l)).join("\n")}`,
+    );
+    assertEquals(Object.keys(counts).map((name) => name), NOTEBOOKS.map((path) => basename(path)));
+    for (const [name, result] of Object.entries(counts)) {
+      assertEquals(result.late, [], `${name}: nothing sent after its cell's idle`);
+      assertEquals(result.runs.length, 2);
+      for (const run of result.runs) {
+        assertGreaterOrEqual(run.outputs, 5, `${name} has outputs to place`);
+        assertEquals([run.lost, run.misplaced], [0, 0], `${name}: ${JSON.stringify(run)}`);
+      }
+    }
   },
 });
 

@@ -103,3 +103,25 @@ Deno.test("evaluateAlerts() answers every rule, in order, with why", () => {
   });
   assertEquals(results.at(-1)!.detail, "not evaluated on this page");
 });
+
+Deno.test("the timeouts alert, still firing after a reset, says why and when it clears", () => {
+  const at = (minutes: number, timeouts: number, used: number) => ({
+    at: minutes * 60_000,
+    reading: { ...idle, max: 5, used, timeouts },
+  });
+  // Timeouts at minute 1 and 2 while the pool was exhausted; a reset at 3 (nothing in use), read at minute 4.
+  const history = [at(0, 0, 5), at(1, 1, 5), at(2, 3, 5), at(3, 3, 0), at(4, 3, 0)];
+  const state = evaluateAlerts(RULES, ALERT_THRESHOLDS, history, WINDOW_MS)
+    .find((s) => s.alert === "DbPoolAcquireTimeouts")!;
+  assertEquals(state.firing, true);
+  assertEquals(
+    state.detail,
+    "3 acquire(s) timed out since this page started reading /metrics 4 min ago; none is timing out now, but this " +
+      "alert counts the last 5 min (a rate over a window), so it keeps firing after a reset: it clears in about " +
+      "3 min if no acquire times out meanwhile",
+  );
+  // While the pool is still out of connections, the timeouts are no history: no such note.
+  const exhausted = evaluateAlerts(RULES, ALERT_THRESHOLDS, [at(0, 0, 5), at(1, 2, 5)], WINDOW_MS)
+    .find((s) => s.alert === "DbPoolAcquireTimeouts")!;
+  assertEquals(exhausted.detail, "2 acquire(s) timed out since this page started reading /metrics 1 min ago");
+});

@@ -1,4 +1,12 @@
-import { assert, assertEquals, assertLess, assertNotMatch, assertStringIncludes, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertLess,
+  assertMatch,
+  assertNotMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
 import { FaultSchedule } from "../lib/demo/fault_schedule.ts";
 import { badQueryWithLeak, goodQueryNoLeak } from "../lib/demo/query_handlers.ts";
 import { TracedPool } from "../lib/pool.ts";
@@ -41,7 +49,7 @@ Deno.test("progressionPlot() charts a real leak: available 5 → 0, leaked 0 →
 
   const bundle = progressionPlot(rows, { title: "The leak" });
   const figure = bundle[PLOTLY_MIME] as PlotlyFigure;
-  assertEquals(figure.data.map((s) => s.name), ["active", "available", "leaked", "query failed", "pool exhausted"]);
+  assertEquals(figure.data.map((s) => s.name), ["leaked", "active", "available", "query failed", "pool exhausted"]);
   assertEquals(series(figure, "available").x, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   assertEquals(series(figure, "available").y, [5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0]);
   assertEquals(series(figure, "leaked").y, [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5]);
@@ -65,7 +73,7 @@ Deno.test("progressionPlot() of the fixed handler has flat lines and no exhauste
   await pool.end();
 
   const figure = progressionPlot(rows)[PLOTLY_MIME] as PlotlyFigure;
-  assertEquals(figure.data.map((s) => s.name), ["active", "available", "leaked", "query failed"]);
+  assertEquals(figure.data.map((s) => s.name), ["leaked", "active", "available", "query failed"]);
   assertEquals(series(figure, "available").y, [5, 5, 5, 5, 5, 5]);
   assertEquals(series(figure, "leaked").y, [0, 0, 0, 0, 0, 0]);
   assertEquals(series(figure, "query failed").x, [2, 4, 6]);
@@ -89,6 +97,18 @@ Deno.test("plotBundle() falls back to a light inline SVG with one line per serie
   for (const name of ["active", "available", "leaked", "query failed", "pool exhausted"]) {
     assertStringIncludes(html, `>${name}</text>`);
   }
+  // Both axes are titled; the x axis starts at request 1, not at an empty 0.
+  assertMatch(
+    html,
+    /<text x="14" y="[\d.]+" text-anchor="middle" transform="rotate\(-90 14 [\d.]+\)">connections<\/text>/,
+  );
+  assertStringIncludes(html, ">request</text>");
+  const firstX = [...html.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assertEquals(Math.min(...firstX), 56, "the first request sits on the y axis (left margin 56)");
+  // leaked is a wide pale band drawn before active, so a line equal to it stays visible on top.
+  const polylines = [...html.matchAll(/<polyline fill="none" stroke="(#[0-9a-f]+)" stroke-width="([\d.]+)"([^>]*)>/g)];
+  assertEquals(polylines.map((m) => [m[1], m[2]]), [["#dc2626", "9"], ["#2563eb", "2"], ["#16a34a", "2"]]);
+  assertStringIncludes(polylines[0][3], 'stroke-opacity="0.35"');
 });
 
 Deno.test("poolTimelinePlot() follows pool.history() change by change, with threshold lines", async () => {
@@ -102,7 +122,7 @@ Deno.test("poolTimelinePlot() follows pool.history() change by change, with thre
 
   const bundle = poolTimelinePlot(history, { thresholds: [{ name: "warning 70 %", value: 3.5 }] });
   const figure = bundle[PLOTLY_MIME] as PlotlyFigure;
-  assertEquals(figure.data.map((s) => s.name), ["active", "leaked", "waiting", "warning 70 %"]);
+  assertEquals(figure.data.map((s) => s.name), ["leaked", "active", "waiting", "warning 70 %"]);
   assertEquals(series(figure, "active").y, [1, 2, 1, 0]);
   assertEquals(series(figure, "waiting").y, [0, 0, 0, 0]);
   assertEquals(series(figure, "leaked").y, [0, 0, 0, 0]);
@@ -116,7 +136,7 @@ Deno.test("poolTimelinePlot() follows pool.history() change by change, with thre
   assertStringIncludes(bundle["text/plain"], "peak 2/5 active, 0 leaked, 0 waiting");
 });
 
-Deno.test("poolTimelinePlot() falls back to SVG step lines, with leaked and the thresholds dashed", async () => {
+Deno.test("poolTimelinePlot() falls back to SVG step lines, leaked as a band, alert levels dashed amber and red", async () => {
   const pool = newPool();
   const lease = await pool.acquire();
   lease.release();
@@ -124,13 +144,17 @@ Deno.test("poolTimelinePlot() falls back to SVG step lines, with leaked and the 
   await pool.end();
 
   const html = poolTimelinePlot(history, {
-    thresholds: [{ name: "critical 85 %", value: 4.25 }],
+    thresholds: [{ name: "warning 70 %", value: 3.5 }, { name: "critical 85 %", value: 4.25 }],
   })["text/html"] as string;
   const lines = [...html.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((match) => match[1].split(" "));
-  assertEquals(lines.map((points) => points.length), [3, 3, 3, 2], "2 samples make 3 step points; a threshold 2");
+  assertEquals(lines.map((points) => points.length), [3, 3, 3, 2, 2], "2 samples make 3 step points; a threshold 2");
   const [start, corner, end] = lines[0].map((point) => point.split(",").map(Number));
   assertEquals(corner, [end[0], start[1]], "a step holds the old value until the next sample");
-  assertEquals(html.match(/stroke-dasharray/g)?.length, 2, "leaked and the threshold are dashed");
+  assertEquals(html.match(/stroke-dasharray/g)?.length, 2, "the two alert levels are dashed, nothing else");
+  const levels = [...html.matchAll(/<polyline fill="none" stroke="(#[0-9a-f]+)"[^>]*stroke-dasharray/g)].map((m) =>
+    m[1]
+  );
+  assertEquals(levels, ["#d97706", "#dc2626"], "warning amber, critical red: never the same grey");
   assertStringIncludes(html, ">critical 85 %</text>");
 });
 

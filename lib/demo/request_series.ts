@@ -105,6 +105,8 @@ export interface ProgressionOptions {
   tracer?: Tracer;
   /** Called after each request, e.g. to print the row. */
   onRow?: (row: ProgressionRow) => void;
+  /** Each request in a trace of its own, as separate HTTP requests would be (see {@linkcode RequestSeriesOptions.root}). @default false */
+  root?: boolean;
 }
 
 /**
@@ -125,6 +127,7 @@ export async function runProgression(options: ProgressionOptions): Promise<Progr
     send: options.handler,
     tracer: options.tracer,
     spanName: options.spanName ?? "scenario.request",
+    root: options.root,
     onOutcome: ({ request, traceId, ok, error }) => {
       const { active, available, leaked } = options.pool.stats();
       const row: ProgressionRow = {

@@ -11,8 +11,8 @@ import { escapeHtml } from "../util/escape_html.ts";
 export type MimeBundle = { "text/plain": string } & Record<string, string | object>;
 
 /**
- * A clickable link as a bundle; with `{ exported: false }` (no Jaeger was
- * found) the URL is shown as text, marked as not exported, never as a link.
+ * A clickable link as a bundle; with `{ exported: false }` (no Jaeger UI
+ * answers) the URL is shown as text, marked as such, never as a link.
  *
  * @example
  * ```ts
@@ -24,7 +24,7 @@ export type MimeBundle = { "text/plain": string } & Record<string, string | obje
 export function linkBundle(url: string, text: string, options: { exported?: boolean } = {}): MimeBundle {
   if (options.exported === false) {
     // The link would open an empty Jaeger (or none): show it as text, and say why.
-    const note = "not exported: no Jaeger was found when telemetry started";
+    const note = "not a link: no Jaeger UI answered (JAEGER_UI_URL, else localhost:16686)";
     return {
       "text/plain": `${text}: ${url} (${note})`,
       "text/html": `${escapeHtml(text)}: <code>${escapeHtml(url)}</code> <em>(${escapeHtml(note)})</em>`,

@@ -31,6 +31,20 @@ const COLORS = {
   exhausted: "#7f1d1d",
 };
 
+/** Alert levels, mildest first: warning amber, critical red. */
+const LEVEL_COLORS = ["#d97706", "#dc2626", "#6b7280"];
+
+/**
+ * How each count is drawn. `leaked` is a wide pale band, drawn first: while
+ * leaks are all that is out, `active` equals it, and a thin line on a band
+ * shows both (a dashed line on top of a solid one hid the solid one).
+ */
+function LINE_STYLE(name: keyof typeof COLORS): Pick<ScatterTrace, "line" | "opacity"> {
+  return name === "leaked"
+    ? { line: { color: COLORS.leaked, width: 9 }, opacity: 0.35 }
+    : { line: { color: COLORS[name] } };
+}
+
 /** Options for the figure builders. */
 export interface FigureOptions {
   /** Chart title. @default depends on the figure */
@@ -39,8 +53,11 @@ export interface FigureOptions {
 
 /** Options for {@linkcode poolTimelineFigure}. */
 export interface TimelineOptions extends FigureOptions {
-  /** Horizontal dashed lines, e.g. alert levels in connections. @default none */
-  thresholds?: { name: string; value: number }[];
+  /**
+   * Horizontal dashed lines, e.g. alert levels in connections; colours go amber, red, grey
+   * unless given. @default none
+   */
+  thresholds?: { name: string; value: number; color?: string }[];
 }
 
 /**
@@ -72,8 +89,7 @@ export function progressionFigure(rows: readonly ProgressionRow[], options: Figu
     y: rows.map((r) => r[name] as number),
     text,
     hovertemplate: `request %{x}: ${name} %{y} (%{text})<extra></extra>`,
-    // dashed: while leaks are all that is out, leaked equals active and would hide it
-    line: { color: COLORS[name], ...(name === "leaked" ? { dash: "dash" } : {}) },
+    ...LINE_STYLE(name),
   });
   const marked = (outcome: ProgressionRow["outcome"], color: string): ScatterTrace[] => {
     const hit = rows.filter((r) => r.outcome === outcome);
@@ -91,9 +107,9 @@ export function progressionFigure(rows: readonly ProgressionRow[], options: Figu
   };
   return {
     data: [
+      line("leaked"), // first, so the lines drawn after it stay visible on top of its band
       line("active"),
       line("available"),
-      line("leaked"),
       ...marked("query failed", COLORS.failed),
       ...marked("pool exhausted", COLORS.exhausted),
     ],
@@ -119,25 +135,30 @@ export function poolTimelineFigure(history: readonly PoolSample[], options: Time
   const start = history[0].at;
   const x = history.map((s) => (s.at - start) / 1000);
   const text = history.map((s) => (s.leaseId === undefined ? s.change : `${s.change} #${s.leaseId}`));
-  const series = (["active", "leaked", "waiting"] as const).map((name): ScatterTrace => ({
-    type: "scatter",
-    mode: "lines",
-    name,
-    x,
-    y: history.map((s) => s[name]),
-    text,
-    hovertemplate: `%{x:.3f} s: ${name} %{y} (%{text})<extra></extra>`,
-    line: { color: COLORS[name], shape: "hv", ...(name === "leaked" ? { dash: "dash" } : {}) },
-  }));
+  // leaked first: its wide band sits under active, which equals it while leaks are all that is out
+  const series = (["leaked", "active", "waiting"] as const).map((name): ScatterTrace => {
+    const style = LINE_STYLE(name);
+    return {
+      type: "scatter",
+      mode: "lines",
+      name,
+      x,
+      y: history.map((s) => s[name]),
+      text,
+      hovertemplate: `%{x:.3f} s: ${name} %{y} (%{text})<extra></extra>`,
+      ...style,
+      line: { ...style.line, shape: "hv" },
+    };
+  });
   const lastX = x[x.length - 1] || 0.001;
-  const thresholds = (options.thresholds ?? []).map((t): ScatterTrace => ({
+  const thresholds = (options.thresholds ?? []).map((t, i): ScatterTrace => ({
     type: "scatter",
     mode: "lines",
     name: t.name,
     x: [0, lastX],
     y: [t.value, t.value],
     hovertemplate: `${t.name}: %{y}<extra></extra>`,
-    line: { color: "#9ca3af", dash: "dash", width: 1 },
+    line: { color: t.color ?? LEVEL_COLORS[i % LEVEL_COLORS.length], dash: "dash", width: 1.5 },
   }));
   return {
     data: [...series, ...thresholds],

@@ -26,6 +26,7 @@ import { badQueryWithLeak } from "../demo/query_handlers.ts";
 import { runRequests } from "../demo/request_series.ts";
 import { LEAK_ATTRIBUTE, TracedPool } from "../pool.ts";
 import { escapeHtml } from "../util/escape_html.ts";
+import type { MimeBundle } from "./mime_bundle.ts";
 
 /** Options for {@linkcode runSampledLeaks}. */
 export interface SampledLeaksOptions {
@@ -119,6 +120,19 @@ export async function runSampledLeaks(options: SampledLeaksOptions): Promise<Sam
     await pool.end();
     await provider.shutdown();
   }
+}
+
+/** The run for a notebook cell: the story in a sentence and the leaking requests' table, as text and HTML. */
+export function sampledLeaksBundle(run: SampledLeaksRun): MimeBundle {
+  const leaking = run.requests.filter((r) => r.leaked);
+  const lines = leaking.map((r) =>
+    `  request ${String(r.request).padStart(2)}  ${r.sampled ? "sampled    " : "not sampled"}  ` +
+    `${r.found ? "found  " : "MISSED "} exported: ${r.exported.join(", ") || "nothing"}`
+  );
+  const text = `${run.requests.length} requests at ${run.ratio * 100} %: ` +
+    `${run.requests.filter((r) => r.sampled).length} sampled, ${leaking.length} leaked, ` +
+    `${leaking.filter((r) => r.found).length} found by leaklab.leak=true\n${lines.join("\n")}`;
+  return { "text/plain": text, "text/html": sampledLeaksHtml(run) };
 }
 
 /** The run as a short table (leaking requests only) and the counts that tell the story, as HTML. */

@@ -23,6 +23,8 @@ export interface ScatterTrace {
   hovertemplate?: string;
   line?: { color?: string; shape?: "linear" | "hv"; dash?: string; width?: number };
   marker?: { color?: string; symbol?: string; size?: number };
+  /** 0–1, the whole series. @default 1 */
+  opacity?: number;
 }
 
 /** A plotly figure: what `application/vnd.plotly.v1+json` carries. */
@@ -45,7 +47,7 @@ export interface SvgChartOptions {
 }
 
 const PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"];
-const MARGIN = { top: 44, right: 16, bottom: 36, left: 44 };
+const MARGIN = { top: 44, right: 16, bottom: 36, left: 56 };
 
 /**
  * Draws the figure as a self-contained `<svg>` element (no scripts, no fonts to fetch).
@@ -65,7 +67,7 @@ export function svgChart(figure: PlotlyFigure, options: SvgChartOptions = {}): s
   const height = options.height ?? 260;
   const xs = figure.data.flatMap((t) => t.x);
   const ys = figure.data.flatMap((t) => t.y);
-  const xMin = Math.min(...xs, 0);
+  const xMin = Math.min(...xs); // from the first point: no empty lead-in before request 1
   const xMax = Math.max(...xs) > xMin ? Math.max(...xs) : xMin + 1;
   const yMax = Math.max(...ys, 1);
   const plotW = width - MARGIN.left - MARGIN.right;
@@ -89,6 +91,13 @@ export function svgChart(figure: PlotlyFigure, options: SvgChartOptions = {}): s
       MARGIN.top + plotH
     }" stroke="#6b7280"/>`,
   );
+  const yTitle = figure.layout.yaxis?.title?.text;
+  if (yTitle) {
+    const y = MARGIN.top + plotH / 2;
+    parts.push(
+      `<text x="14" y="${y}" text-anchor="middle" transform="rotate(-90 14 ${y})">${escapeHtml(yTitle)}</text>`,
+    );
+  }
   const xTitle = figure.layout.xaxis?.title?.text;
   if (xTitle) {
     parts.push(
@@ -102,17 +111,21 @@ export function svgChart(figure: PlotlyFigure, options: SvgChartOptions = {}): s
     if (series.mode.includes("lines")) {
       const points = series.line?.shape === "hv" ? stepped(series.x, series.y) : zip(series.x, series.y);
       const dash = series.line?.dash && series.line.dash !== "solid" ? ` stroke-dasharray="5 4"` : "";
+      const opacity = series.opacity === undefined ? "" : ` stroke-opacity="${series.opacity}"`;
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="${series.line?.width ?? 2}"${dash} points="${
-          points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ")
-        }"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="${series.line?.width ?? 2}"${dash}${opacity} ` +
+          `stroke-linejoin="round" points="${
+            points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ")
+          }"/>`,
       );
     }
     if (series.mode.includes("markers")) {
       series.x.forEach((x, i) => parts.push(marker(px(x), py(series.y[i]), color, series.marker?.symbol)));
     }
     parts.push(
-      `<rect x="${legendX}" y="${MARGIN.top - 16}" width="10" height="10" fill="${color}"/>`,
+      `<rect x="${legendX}" y="${MARGIN.top - 16}" width="10" height="10" fill="${color}"${
+        series.opacity === undefined ? "" : ` fill-opacity="${Math.max(series.opacity, 0.5)}"`
+      }/>`,
       `<text x="${legendX + 14}" y="${MARGIN.top - 7}">${escapeHtml(series.name)}</text>`,
     );
     legendX += 24 + series.name.length * 6.5;

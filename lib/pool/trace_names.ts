@@ -126,4 +126,9 @@ export const LEAK_SEARCH_TAGS: Readonly<Record<string, string>> = Object.freeze(
 export const POOL_TRACE_HINTS: {
   readonly leakAttribute: typeof LEAK_ATTRIBUTE;
   readonly eventKinds: typeof POOL_EVENT_KINDS;
-} = Object.freeze({ leakAttribute: LEAK_ATTRIBUTE, eventKinds: POOL_EVENT_KINDS });
+  readonly leakMissingSpan: PoolSpanNames["release"];
+} = Object.freeze({
+  leakAttribute: LEAK_ATTRIBUTE,
+  eventKinds: POOL_EVENT_KINDS,
+  leakMissingSpan: POOL_SPANS.release,
+});

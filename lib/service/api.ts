@@ -44,6 +44,12 @@ export interface ServiceAbout {
   exportingTo: string | undefined;
   /** Jaeger UI base URL the trace links point at. */
   jaegerUi: string;
+  /**
+   * Whether that UI answered when the service started: links are offered only to traces that are
+   * exported AND a UI that is there (something on the OTLP port says nothing about 16686).
+   * @default true (whoever passes `exportingTo` without it vouches for the UI)
+   */
+  jaegerUiAnswers?: boolean;
   /** `service.name` and `service.instance.id` of this process, as on its spans and metrics. @default unknown */
   serviceName?: string;
   serviceInstanceId?: string;
@@ -114,6 +120,11 @@ async function runHandler(deps: ApiDeps, { request, span }: RequestContext, whic
   }
 }
 
+/** Links into Jaeger only when traces reach it and its UI answers: no dead links. */
+function linksToJaeger(about: ServiceAbout): boolean {
+  return about.exportingTo !== undefined && about.jaegerUiAnswers !== false;
+}
+
 function info(deps: ApiDeps) {
   const { pool, faults, about } = deps;
   return {
@@ -123,7 +134,12 @@ function info(deps: ApiDeps) {
     faults: faults.description,
     alerts: ALERT_THRESHOLDS,
     prometheus: prometheusInfo(about),
-    jaeger: { exporting: about.exportingTo !== undefined, endpoint: about.exportingTo ?? null, ui: about.jaegerUi },
+    jaeger: {
+      exporting: about.exportingTo !== undefined,
+      endpoint: about.exportingTo ?? null,
+      ui: about.jaegerUi,
+      linked: linksToJaeger(about),
+    },
   };
 }
 
@@ -138,7 +154,7 @@ function prometheusInfo(about: ServiceAbout) {
     service: about.serviceName ?? null,
     instance: about.serviceInstanceId ?? null,
     // A search in a Jaeger that receives nothing would come back empty: no link then.
-    leakSearch: about.serviceName && about.exportingTo
+    leakSearch: about.serviceName && linksToJaeger(about)
       ? jaegerSearchUrl(about.serviceName, LEAK_SEARCH_TAGS, about.jaegerUi)
       : null,
   };
@@ -187,7 +203,7 @@ function showTrace(deps: ApiDeps, url: URL, id: string): Response {
       waterfallHtml(spans, {
         ...POOL_TRACE_HINTS,
         title: `${root.name} (${root.durationMs.toFixed(1)} ms)`,
-        link: deps.about.exportingTo ? traceUrl : undefined,
+        link: linksToJaeger(deps.about) ? traceUrl : undefined,
       }),
       {
         headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },

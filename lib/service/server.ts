@@ -7,7 +7,7 @@
  */
 import { type Database, openDatabase } from "../database.ts";
 import { TracedPool } from "../pool.ts";
-import { jaegerUiUrl, setupTelemetry, type Telemetry } from "../telemetry.ts";
+import { jaegerUiAnswers, jaegerUiUrl, setupTelemetry, type Telemetry } from "../telemetry.ts";
 import { eventually } from "../util/eventually.ts";
 import { raceTimeout } from "../util/race_timeout.ts";
 import { createApp } from "./app.ts";
@@ -97,6 +97,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
         database: database.displayUrl,
         databaseSource: database.source,
         exportingTo: telemetry.exportingTo,
+        jaegerUiAnswers: telemetry.exportingTo !== undefined && await jaegerUiAnswers(),
         serviceName: telemetry.serviceName,
         serviceInstanceId: telemetry.serviceInstanceId,
       },

@@ -43,6 +43,32 @@ export function jaegerSearchUrl(
   return `${linkBase(base)}/search?${query}`;
 }
 
+/**
+ * Whether Jaeger's UI answers at `base`: its query API (`GET /api/services`)
+ * replies with JSON holding a `data` list within `timeoutMs`. Links into
+ * Jaeger are shown only then: something answering on the OTLP port (a
+ * Collector, say) says nothing about a UI on 16686.
+ *
+ * @param base the Jaeger UI. @default JAEGER_UI_URL, else http://localhost:16686
+ * @example
+ * ```ts ignore
+ * import { jaegerUiAnswers } from "./jaeger_links.ts";
+ * const link = await jaegerUiAnswers() ? traceUrl(traceId) : undefined;
+ * ```
+ */
+export async function jaegerUiAnswers(base = jaegerUiUrl(), timeoutMs = 500): Promise<boolean> {
+  try {
+    const response = await fetch(`${base.replace(/\/+$/, "")}/api/services`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
+    });
+    const body = await response.json().catch(() => undefined);
+    return response.ok && Array.isArray(body?.data);
+  } catch {
+    return false; // refused, timed out, or not a URL: no UI to link to
+  }
+}
+
 /** The Jaeger UI base URL: JAEGER_UI_URL, else http://localhost:16686. */
 export function jaegerUiUrl(): string {
   return withoutCredentials(Deno.env.get("JAEGER_UI_URL") ?? "http://localhost:16686");

@@ -25,6 +25,11 @@ export interface TraceHints {
   leakAttribute?: string;
   /** Event name → what it means. */
   eventKinds?: Readonly<Record<string, EventKind>>;
+  /**
+   * The child a span that leaked should have had (`return_connection`): the
+   * waterfall draws its absence as a marked, empty row.
+   */
+  leakMissingSpan?: string;
 }
 
 /** Options for {@linkcode waterfallHtml} and {@linkcode waterfallText}. */
@@ -35,6 +40,11 @@ export interface WaterfallOptions extends TraceHints {
   link?: string;
   /** Traces with at most this many spans are shown fully open. @default 12 */
   expandUpTo?: number;
+  /**
+   * Subtrees at this depth or deeper fold into their one row even when they
+   * leaked or failed, marked with what is inside (one row per request). @default never
+   */
+  foldFrom?: number;
 }
 
 /** One span with its children, and what the folding rules need to know about it. */
@@ -45,6 +55,8 @@ interface Node {
   flagged: "leak" | "error" | undefined;
   /** This span or one below it is flagged. */
   troubled: boolean;
+  /** The worst flag in this subtree: a leak before an error. */
+  worst: "leak" | "error" | undefined;
   /** Spans in this subtree, itself included. */
   size: number;
 }
@@ -70,6 +82,7 @@ function treeOf(spans: readonly SpanView[], hints: TraceHints): Node[] {
       children: [],
       flagged: leaked ? "leak" : span.status === "error" ? "error" : undefined,
       troubled: false,
+      worst: undefined,
       size: 1,
     };
     nodes.set(span.spanId, node);
@@ -79,6 +92,8 @@ function treeOf(spans: readonly SpanView[], hints: TraceHints): Node[] {
   const settle = (node: Node): void => {
     for (const child of node.children) settle(child);
     node.troubled = node.flagged !== undefined || node.children.some((child) => child.troubled);
+    const flags = [node.flagged, ...node.children.map((child) => child.worst)];
+    node.worst = flags.includes("leak") ? "leak" : flags.includes("error") ? "error" : undefined;
     node.size = 1 + node.children.reduce((sum, child) => sum + child.size, 0);
   };
   roots.forEach(settle);
@@ -86,8 +101,21 @@ function treeOf(spans: readonly SpanView[], hints: TraceHints): Node[] {
 }
 
 /** Whether a node's subtree is shown open: everything in a small trace, else the roots and troubled subtrees. */
-function opens(node: Node, depth: number, small: boolean): boolean {
+function opens(node: Node, depth: number, small: boolean, foldFrom = Infinity): boolean {
+  if (depth >= foldFrom) return false;
   return small || depth === 0 || node.troubled;
+}
+
+/** What a folded row says is inside it, beyond its own flag (a failed request that also leaked). */
+function inside(node: Node): string {
+  if (node.children.length === 0 || node.worst === node.flagged) return "";
+  return node.worst === "leak" ? "⚑ leaked a connection" : node.worst === "error" ? "✖ failed" : "";
+}
+
+/** Whether a leaking span with children (the scope a lease outlived, not a detection mark) lacks the one it needed. */
+function missing(node: Node, hints: TraceHints): boolean {
+  return node.flagged === "leak" && hints.leakMissingSpan !== undefined && node.children.length > 0 &&
+    !node.children.some((child) => child.span.name === hints.leakMissingSpan);
 }
 
 /** "request #3" for a span carrying `leaklab.request`, else its name. */
@@ -138,8 +166,12 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
         escapeHtml(truncate(span.statusMessage ?? "error", 90))
       }</span>`
       : "";
-    const folded = node.children.length > 0 && !opens(node, depth, small)
-      ? ` <span style="color:#6b7280">(+${node.size - 1} spans)</span>`
+    const isOpen = opens(node, depth, small, options.foldFrom);
+    const within = isOpen ? "" : inside(node);
+    const folded = node.children.length > 0 && !isOpen
+      ? `${
+        within ? ` <b style="color:${node.worst === "leak" ? "#b91c1c" : "#b45309"}">${escapeHtml(within)}</b>` : ""
+      } <span style="color:#6b7280">(+${node.size - 1} spans)</span>`
       : "";
     const marks = span.events.map((event) =>
       `<i title="${escapeHtml(`${event.name} at +${event.offsetMs.toFixed(2)} ms`)}" style="position:absolute;left:${
@@ -179,8 +211,15 @@ export function waterfallHtml(spans: readonly SpanView[], options: WaterfallOpti
         details.join("")
       }</div>`
       : "";
-    const children = node.children.map((child) => row(child, depth + 1)).join("");
-    const open = opens(node, depth, small) && (node.children.length > 0 || node.flagged !== undefined);
+    const ghost = isOpen && missing(node, options)
+      ? `<div data-missing="${escapeHtml(options.leakMissingSpan!)}" style="margin:1px 4px 1px ${
+        18 + depth * 14
+      }px;padding:1px 4px;border:1px dashed #b91c1c;color:#b91c1c">✗ ${
+        escapeHtml(options.leakMissingSpan!)
+      }: missing, the connection never came back</div>`
+      : "";
+    const children = node.children.map((child) => row(child, depth + 1)).join("") + ghost;
+    const open = isOpen && (node.children.length > 0 || node.flagged !== undefined);
     return `<details${open ? " open" : ""} data-span="${span.spanId}">${summary}${body}${children}</details>`;
   };
 
@@ -207,12 +246,14 @@ export function waterfallText(spans: readonly SpanView[], options: WaterfallOpti
   const walk = (node: Node, depth: number, prefix: string, last: boolean): void => {
     const { span } = node;
     const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
-    const open = opens(node, depth, small);
-    const status = node.flagged === "leak"
+    const open = opens(node, depth, small, options.foldFrom);
+    const within = open ? "" : inside(node);
+    const own = node.flagged === "leak"
       ? "  ⚑ LEAK"
       : span.status === "error"
-      ? `  ✖ ${truncate(span.statusMessage ?? "error", 90)}`
+      ? `  ✖ ${truncate(span.statusMessage ?? "error", within ? 50 : 90)}`
       : "";
+    const status = `${within ? `  ${within}` : ""}${own}`;
     const folded = node.children.length > 0 && !open ? `  (+${node.size - 1} spans)` : "";
     lines.push(`${prefix}${branch}${label(span)} (${span.durationMs.toFixed(2)} ms)${status}${folded}`);
     const inner = depth === 0 ? "" : `${prefix}${last ? "   " : "│  "}`;
@@ -223,7 +264,9 @@ export function waterfallText(spans: readonly SpanView[], options: WaterfallOpti
       }
     }
     if (!open) return;
-    node.children.forEach((child, i) => walk(child, depth + 1, inner, i === node.children.length - 1));
+    const ghost = missing(node, options);
+    node.children.forEach((child, i) => walk(child, depth + 1, inner, !ghost && i === node.children.length - 1));
+    if (ghost) lines.push(`${inner}└─ ✗ ${options.leakMissingSpan}  MISSING: the connection never came back`);
   };
   for (const root of treeOf(spans, options)) walk(root, 0, "", true);
   return lines.join("\n");

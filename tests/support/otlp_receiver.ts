@@ -63,6 +63,10 @@ export interface OtlpReceiver extends AsyncDisposable {
 export function startOtlpReceiver(): OtlpReceiver {
   const payloads: { raw: string; json: OtlpPayload }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    // It also answers as Jaeger's query API does, so JAEGER_UI_URL can point here: links need a UI that answers.
+    if (request.method === "GET" && new URL(request.url).pathname === "/api/services") {
+      return Response.json({ data: [], total: 0 });
+    }
     if (request.method !== "POST" || new URL(request.url).pathname !== "/v1/traces") {
       return new Response("not found", { status: 404 });
     }

@@ -88,6 +88,16 @@ export function evaluateAlerts(rules, thresholds, history, windowMs) {
   const waits = now.waits - before.waits;
   const slow = waits - (now.waitsWithinLimit - before.waitsWithinLimit);
   const timeouts = now.timeouts - before.timeouts;
+  // A windowed alert outlives its cause: after a reset the pool is healthy, yet the timeouts of the last
+  // window still count. Say so, and when it clears: a window after the last scrape that saw one more.
+  const rise = history.findLast((h, i) =>
+    i > 0 && h.at >= since.at && h.reading.timeouts > history[i - 1].reading.timeouts
+  );
+  const clearsIn = Math.max(0, (rise ?? since).at + windowMs - at);
+  const stillFiring = now.used < now.max
+    ? `; none is timing out now, but this alert counts the last ${seconds(windowMs)} (a rate over a window), so ` +
+      `it keeps firing after a reset: it clears in about ${seconds(clearsIn)} if no acquire times out meanwhile`
+    : "";
   /** @type {Record<string, () => [boolean, string]>} */
   const checks = {
     DbPoolUtilisationWarning: () => [percent >= warningPercent, `${inUse}; warning at ${warningPercent} %`],
@@ -105,7 +115,10 @@ export function evaluateAlerts(rules, thresholds, history, windowMs) {
           `${seconds(now.leakThreshold * 1000)}`
         : "leak threshold off (LEAK_THRESHOLD_MS=0)",
     ],
-    DbPoolAcquireTimeouts: () => [timeouts > 0, `${timeouts} acquire(s) timed out ${windowText}`],
+    DbPoolAcquireTimeouts: () => [
+      timeouts > 0,
+      `${timeouts} acquire(s) timed out ${windowText}${timeouts > 0 ? stillFiring : ""}`,
+    ],
   };
   return rules.map(({ alert, severity }) => {
     const check = checks[alert];
@@ -117,7 +130,7 @@ export function evaluateAlerts(rules, thresholds, history, windowMs) {
 
 /** @param {number} ms */
 function seconds(ms) {
-  return ms >= 60_000
-    ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
-    : `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const rest = Math.round((ms % 60_000) / 1000);
+  return rest === 0 ? `${Math.floor(ms / 60_000)} min` : `${Math.floor(ms / 60_000)} min ${rest} s`;
 }

@@ -2,6 +2,7 @@
 // timeline, the alerts Prometheus would fire now, and a request log whose rows
 // open the request's trace. Plain browser JavaScript served as is: no build step.
 import { evaluateAlerts, parseScrape, poolReading } from "./alerts.js";
+import { firstSentence, logRow } from "./request_log.js";
 
 const state = { info: undefined, busy: false, requests: 0, counts: { ok: 0, failed: 0, rejected: 0 }, lastError: "" };
 const $ = (selector) => document.querySelector(selector);
@@ -35,18 +36,24 @@ function showAbout(info) {
   const jaeger = $("#about-jaeger");
   jaeger.replaceChildren();
   const badge = document.createElement("span");
-  badge.className = `badge ${info.jaeger.exporting ? "on" : "off"}`;
-  badge.textContent = info.jaeger.exporting ? "exporting" : "not found";
-  const link = document.createElement("a");
-  link.href = info.jaeger.ui;
-  link.target = "_blank";
-  link.textContent = info.jaeger.ui;
+  badge.className = `badge ${info.jaeger.linked ? "on" : "off"}`;
+  badge.textContent = info.jaeger.linked ? "exporting" : info.jaeger.exporting ? "no UI" : "not found";
+  // A link only to a UI that answered: anything else is shown as text, never as a link that opens nothing.
+  const ui = document.createElement(info.jaeger.linked ? "a" : "code");
+  if (info.jaeger.linked) {
+    ui.href = info.jaeger.ui;
+    ui.target = "_blank";
+  }
+  ui.textContent = info.jaeger.ui;
   jaeger.append(
     badge,
-    info.jaeger.exporting
+    info.jaeger.linked
       ? ` traces go to ${info.jaeger.endpoint}; UI at `
-      : " traces stay in the service's memory (click a request below); start Jaeger for ",
-    link,
+      : info.jaeger.exporting
+      ? ` traces go to ${info.jaeger.endpoint}, but no Jaeger UI answered at `
+      : " traces stay in the service's memory (click a request below); start Jaeger and its UI answers at ",
+    ui,
+    info.jaeger.exporting && !info.jaeger.linked ? " (set JAEGER_UI_URL); click a request below for its trace" : "",
   );
 }
 
@@ -73,7 +80,9 @@ function showBanner(stats) {
     banner.textContent = `Connection pool exhausted: ${stats.active} of ${stats.max} connections are out, ` +
       `${stats.leaked} of them leaked. Every request now waits ${state.info?.pool.acquireTimeoutMs ?? "its"} ms ` +
       `for a connection and fails with 503. Click Reset Pool to reclaim them.` +
-      (state.lastError ? `\n\nLast error: ${state.lastError}` : "");
+      (state.lastError
+        ? `\n\nLast error: ${firstSentence(state.lastError)[0]} (the whole message: its row below)`
+        : "");
     banner.hidden = false;
   } else if (state.lastError) {
     banner.className = "exhausted";
@@ -176,10 +185,11 @@ function drawTimeline() {
     line: { shape: "hv", color, ...style },
   });
   globalThis.Plotly.react("timeline", [
-    // active is drawn wide and leaked dashed on top: while every active connection is a leaked one, both show.
-    line("active", timeline.active, "#d97706", { width: 6 }),
+    // leaked first, as a wide pale band, and active on top of it: while every active connection is a leaked one,
+    // both show (a line drawn over an equal one hides it).
+    { ...line("leaked", timeline.leaked, "#dc2626", { width: 9 }), opacity: 0.35, mode: "lines" },
+    line("active", timeline.active, "#d97706", { width: 2 }),
     line("available", timeline.available, "#15803d", { width: 2 }),
-    line("leaked", timeline.leaked, "#dc2626", { width: 2, dash: "dash" }),
   ], {
     margin: { t: 10, r: 10, b: 40, l: 40 },
     xaxis: { title: { text: "request" }, dtick: 1, rangemode: "tozero" },
@@ -197,62 +207,6 @@ function drawTimeline() {
   }, { displayModeBar: false, responsive: true });
 }
 
-function logRow({ label, status, outcome, ms, pool, traceId, traceUrl, error }) {
-  const row = document.createElement("tr");
-  row.className = `request ${status >= 503 ? "rejected" : status >= 400 ? "failed" : "ok"}`;
-  row.dataset.traceId = traceId ?? "";
-  const cells = [state.requests, label, status, outcome, ms.toFixed(0), pool.active, pool.available, pool.leaked];
-  for (const value of cells) {
-    const cell = document.createElement("td");
-    cell.textContent = String(value);
-    row.append(cell);
-  }
-  if (error) {
-    const detail = document.createElement("div");
-    detail.className = "error";
-    detail.textContent = error;
-    row.children[3].append(detail);
-  }
-  const traceCell = document.createElement("td");
-  if (traceId && state.info?.jaeger.exporting) {
-    const link = document.createElement("a");
-    link.href = traceUrl;
-    link.target = "_blank";
-    link.textContent = traceId.slice(0, 12) + "…";
-    link.title = "Open in Jaeger";
-    link.addEventListener("click", (event) => event.stopPropagation());
-    traceCell.append(link);
-  } else if (traceId) {
-    // No Jaeger, no link that opens nothing: the id, and the row opens the in-memory waterfall.
-    const id = document.createElement("code");
-    id.textContent = traceId.slice(0, 12) + "…";
-    id.title = `${traceId}: not exported (no Jaeger was found when the service started); click the row for its trace`;
-    traceCell.append(id);
-  }
-  row.append(traceCell);
-  row.addEventListener("click", () => toggleWaterfall(row));
-  $("#log tbody").prepend(row);
-}
-
-async function toggleWaterfall(row) {
-  const next = row.nextElementSibling;
-  if (next?.classList.contains("waterfall")) return next.remove();
-  if (!row.dataset.traceId) return;
-  const holder = document.createElement("tr");
-  holder.className = "waterfall";
-  const cell = document.createElement("td");
-  cell.colSpan = 9;
-  cell.textContent = "Loading trace…";
-  holder.append(cell);
-  row.after(holder);
-  const response = await fetch(`/api/traces/${row.dataset.traceId}?format=html`);
-  if (response.ok) {
-    cell.innerHTML = await response.text(); // lib/telemetry/waterfall.ts escapes every name and attribute
-  } else {
-    cell.textContent = (await response.json().catch(() => ({}))).error ?? `HTTP ${response.status}`;
-  }
-}
-
 function showCounts() {
   const { ok, failed, rejected } = state.counts;
   $("#counts").textContent = `${state.requests} sent: ${ok} ok, ${failed} failed (500), ${rejected} rejected (503)`;
@@ -268,7 +222,7 @@ async function hit(endpoint) {
   else state.counts.failed++;
   state.lastError = status === 503 ? body.error : "";
   const pool = body.pool ?? (await call("GET", "/api/pool")).body;
-  logRow({ label: `POST /api/${endpoint}`, status, outcome: body.outcome ?? "error", ms, pool, ...body });
+  logRow(state, { label: `POST /api/${endpoint}`, status, outcome: body.outcome ?? "error", ms, pool, ...body });
   showPool(pool);
   plot(pool, state.requests);
   showCounts();
