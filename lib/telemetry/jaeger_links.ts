@@ -56,7 +56,7 @@ export function jaegerSearchUrl(
  * const link = await jaegerUiAnswers() ? traceUrl(traceId) : undefined;
  * ```
  */
-export async function jaegerUiAnswers(base = jaegerUiUrl(), timeoutMs = 500): Promise<boolean> {
+export async function jaegerUiAnswers(base: string = jaegerUiUrl(), timeoutMs = 500): Promise<boolean> {
   try {
     const response = await fetch(`${base.replace(/\/+$/, "")}/api/services`, {
       signal: AbortSignal.timeout(timeoutMs),
