@@ -44,8 +44,46 @@ export interface Finding {
 export function acquireMethod(node: Node): string | undefined {
   const call = unwrap(node);
   if (call.type !== "CallExpression" || call.arguments.length > 0) return undefined;
-  const name = memberName(unwrap(call.callee));
-  return name && ACQUIRE_METHODS.includes(name) ? name : undefined;
+  const callee = unwrap(call.callee);
+  const name = memberName(callee);
+  if (!name || !ACQUIRE_METHODS.includes(name)) return undefined;
+  // `this.connect()`: an object connecting itself (a client, a query runner), not a pool handing one out.
+  if (name === "connect" && callee.type === "MemberExpression" && unwrap(callee.object).type === "ThisExpression") {
+    return undefined;
+  }
+  return name;
+}
+
+/** Whether the receiver of `<receiver>.connect()` is named like a pool (`pool`, `this.pgPool`, `this.#pool`). */
+function poolLikeReceiver(awaited: Node): boolean {
+  const call = unwrap((awaited as { argument: Node }).argument);
+  if (call.type !== "CallExpression") return false;
+  const callee = unwrap(call.callee);
+  if (callee.type !== "MemberExpression") return false;
+  let receiver = unwrap(callee.object);
+  while (receiver.type === "TSNonNullExpression") receiver = unwrap(receiver);
+  const name = receiver.type === "Identifier"
+    ? receiver.name
+    : receiver.type === "MemberExpression" && (receiver.property.type === "Identifier" ||
+        receiver.property.type === "PrivateIdentifier")
+    ? receiver.property.name
+    : "";
+  return /pool/i.test(name);
+}
+
+/** Whether one of `names` is used like a pooled client: `.query(…)`d. */
+function queried(fn: Node, names: Set<string>): boolean {
+  let found = false;
+  walk(fn, (node) => {
+    if (found) return false;
+    if (node.type === "CallExpression") {
+      const callee = unwrap(node.callee);
+      if (memberName(callee) === "query" && callee.type === "MemberExpression" && isName(callee.object, names)) {
+        found = true;
+      }
+    }
+  });
+  return found;
 }
 
 /** Analyses the connection taken by `awaited` (an `await <acquire call>`). */
@@ -105,6 +143,10 @@ function analyseBinding(binding: Binding): Finding | undefined {
   }
 
   const sites = releaseSites(fn, names, binding.statement.range[1]);
+  // Any `.connect()` of anything: only a pool's, or one whose result is released or queried, is a checkout.
+  if (binding.method === "connect" && !poolLikeReceiver(binding.awaited) && sites.length === 0 && !queried(fn, names)) {
+    return undefined;
+  }
   const fix = fixableDeclaration(binding, fn, names, sites);
   const leak = (shape: LeakShape, extra: Partial<Finding> = {}): Finding => ({
     ...base,
@@ -153,10 +195,15 @@ function analyseBinding(binding: Binding): Finding | undefined {
 
   // 3. No `finally` protects it: which path leaks?
   const direct = sites.filter((s) => !s.nested);
-  if (sites.length === 0) return escapes(fn, names) ? undefined : leak(LEAK_SHAPES.neverReleased);
+  // A connection held at module scope is the module's, for the process lifetime (a LISTEN client, a script's one).
+  if (sites.length === 0) {
+    return escapes(fn, names) || fn.type === "Program" ? undefined : leak(LEAK_SHAPES.neverReleased);
+  }
   if (direct.length === 0) return leak(LEAK_SHAPES.onlyInCallback, { release: sites[0].call, usingFix: undefined });
   const inCatch = direct.filter((s) => s.inCatch);
   const elsewhere = direct.filter((s) => !s.inCatch);
+  // Released in `catch` when setting it up fails, handed on (returned, stored) when it succeeds: the new owner's.
+  if (elsewhere.length === 0 && escapes(fn, names)) return undefined;
   if (elsewhere.length === 0) return leak(LEAK_SHAPES.onlyInCatch, { release: inCatch[0].call });
   if (inCatch.length > 0) return leak(LEAK_SHAPES.tryAndCatch, { release: elsewhere[0].call });
   const release = elsewhere[0].call;
@@ -248,7 +295,8 @@ export function isRelease(node: Node, names: Set<string>): boolean {
     const method = memberName(callee);
     // conn.release(), client.release(err), conn[Symbol.asyncDispose]()
     if (isName(callee.object, names)) {
-      if (method === "release") return true;
+      // pg's release(), pg-promise's done()
+      if (method === "release" || method === "done") return true;
       const key = unwrap(callee.property);
       const symbol = callee.computed && key.type === "MemberExpression" ? memberName(key) : undefined;
       return symbol === "dispose" || symbol === "asyncDispose";
@@ -302,6 +350,13 @@ function releasesOnEveryPath(statement: Node, names: Set<string>): boolean {
       if (expr.type === "AwaitExpression") expr = unwrap(expr.argument);
       if (expr.type === "LogicalExpression" && expr.operator === "&&" && isPresenceTest(expr.left, names)) {
         expr = unwrap(expr.right);
+      }
+      // await Promise.resolve(client.release()): the argument runs first, always.
+      if (expr.type === "CallExpression" && !isRelease(expr, names)) {
+        return (expr.arguments as Node[]).some((a) => {
+          const arg = unwrap(a);
+          return isRelease(arg.type === "AwaitExpression" ? arg.argument : arg, names);
+        });
       }
       return isRelease(expr, names);
     }
@@ -375,6 +430,9 @@ function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean)
   // The release itself (`conn.release()`, `await conn[Symbol.asyncDispose]()`, `return releaseQuietly(conn)`), and
   // any other cleanup, is not where a leak starts.
   if (isRelease(node, names) || isAnyRelease(node)) return undefined;
+  if (node.type === "CallExpression" && !exits && handledOrQuiet(node, names)) return undefined;
+  // if (!client) return: nothing was taken on that path.
+  if (node.type === "IfStatement" && isAbsenceTest(node.test, names)) return undefined;
   if ((node.type === "ExpressionStatement" || node.type === "ReturnStatement") && releasesOnEveryPath(node, names)) {
     return undefined;
   }
@@ -389,6 +447,40 @@ function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean)
     if (risk) return risk;
   }
   return undefined;
+}
+
+// Methods of a client (an EventEmitter) that do not throw: attaching and detaching listeners.
+const QUIET_METHODS = new Set([
+  "on",
+  "once",
+  "off",
+  "addListener",
+  "prependListener",
+  "removeListener",
+  "removeAllListeners",
+]);
+
+/**
+ * `<promise>.catch(handler)`: a failure is handled, not thrown (pg reports a query's errors through its promise);
+ * `client.on(…)` and the other listener methods of the connection itself.
+ */
+function handledOrQuiet(call: Node & { type: "CallExpression" }, names: Set<string>): boolean {
+  const callee = unwrap(call.callee);
+  if (callee.type !== "MemberExpression") return false;
+  const method = memberName(callee);
+  if (method === "catch" && call.arguments.length > 0) return true;
+  return !!method && QUIET_METHODS.has(method) && isName(callee.object, names);
+}
+
+/** `!conn`, `conn == null`, `conn === undefined`: true only when no connection was taken. */
+function isAbsenceTest(test: Node, names: Set<string>): boolean {
+  const value = unwrap(test);
+  if (value.type === "UnaryExpression" && value.operator === "!") return isName(value.argument, names);
+  if (value.type !== "BinaryExpression" || (value.operator !== "==" && value.operator !== "===")) return false;
+  const empty = (n: Node) =>
+    (n.type === "Literal" && (n as { value: unknown }).value === null) ||
+    (n.type === "Identifier" && n.name === "undefined");
+  return (isName(value.left, names) && empty(value.right)) || (isName(value.right, names) && empty(value.left));
 }
 
 /** From `statement` on, along the straight path out of `fn`: released, a risk first, or the end without either. */
