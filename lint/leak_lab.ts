@@ -17,7 +17,8 @@
  */
 import { lineOf, type Node } from "./ast.ts";
 import { acquireMethod, analyseAcquire, type Finding } from "./lease_paths.ts";
-import type { LeakContext } from "./messages.ts";
+import { LEAK_SHAPES, type LeakContext } from "./messages.ts";
+import { type Fixer, report, type RuleContext } from "./host.ts";
 
 export { LEAK_SHAPES, type LeakShape, shapeOf } from "./messages.ts";
 
@@ -47,11 +48,26 @@ function contextOf(text: string, finding: Finding): LeakContext {
   };
 }
 
-const releaseOnEveryPath: Deno.lint.Rule = {
-  create(ctx) {
+/**
+ * The rule, in the shape both hosts read (STYLE.md 13): ESLint reads `meta`, `deno lint` ignores it. Messages are
+ * built per finding from lint/messages.ts; each shape's id is its `messageId` under ESLint.
+ */
+export const releaseOnEveryPath = {
+  meta: {
+    type: "problem",
+    docs: {
+      description: "A pooled connection must be given back on every path (finally, or await using).",
+      url: "https://github.com/leak-lab/leak-lab#lint-rule",
+    },
+    messages: Object.fromEntries(Object.values(LEAK_SHAPES).map((shape) => [shape.id, "{{message}}"])),
+    fixable: "code",
+    hasSuggestions: true,
+    schema: [],
+  },
+  create(ctx: RuleContext) {
     const findings: Finding[] = [];
     return {
-      AwaitExpression(node) {
+      AwaitExpression(node: Deno.lint.AwaitExpression) {
         const method = acquireMethod(node.argument);
         if (!method) return;
         const finding = analyseAcquire(node, method);
@@ -63,14 +79,15 @@ const releaseOnEveryPath: Deno.lint.Rule = {
           const c = contextOf(text, finding);
           const declaration = finding.usingFix as (Node & { type: "VariableDeclaration" }) | undefined;
           const unawaited = finding.shape.id === "unawaited-return";
-          ctx.report({
+          report(ctx, {
             node: finding.at,
+            messageId: finding.shape.id,
             message: finding.shape.message(c),
             hint: finding.shape.hint(c),
             fix: unawaited
-              ? (fixer) => fixer.insertTextBefore(finding.at, "await ")
+              ? (fixer: Fixer) => fixer.insertTextBefore(finding.at, "await ")
               : declaration
-              ? (fixer) =>
+              ? (fixer: Fixer) =>
                 fixer.replaceTextRange(
                   [declaration.range[0], declaration.range[0] + declaration.kind.length],
                   "await using",
@@ -86,7 +103,7 @@ const releaseOnEveryPath: Deno.lint.Rule = {
 /** The plugin: `deno.json` → `"lint": { "plugins": ["./lint/leak_lab.ts"] }`. */
 const plugin: Deno.lint.Plugin = {
   name: "leak-lab",
-  rules: { "release-on-every-path": releaseOnEveryPath },
+  rules: { "release-on-every-path": releaseOnEveryPath as unknown as Deno.lint.Rule },
 };
 
 export default plugin;
