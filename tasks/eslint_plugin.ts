@@ -32,7 +32,9 @@ export async function buildEslintPlugin(): Promise<string> {
     [
       `// Built by deno task eslint-plugin from lint/leak_lab.ts: edit the rule there, not here.`,
       `import plugin from "./rule.js";`,
-      `export default { meta: { name: "eslint-plugin-leak-lab", version: ${JSON.stringify(version)} }, rules: plugin.rules };`,
+      `export default { meta: { name: "eslint-plugin-leak-lab", version: ${
+        JSON.stringify(version)
+      } }, rules: plugin.rules };`,
       ``,
     ].join("\n"),
   );

@@ -1102,4 +1102,3 @@ export const CASES: Case[] = [
     }],
   },
 ];
-
