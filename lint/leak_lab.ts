@@ -16,7 +16,7 @@
  * @module
  */
 import { lineOf, type Node } from "./ast.ts";
-import { acquireMethod, analyseAcquire, type Finding } from "./lease_paths.ts";
+import { acquireMethod, analyseAcquire, type Finding, shownName } from "./lease_paths.ts";
 import { LEAK_SHAPES, type LeakContext } from "./messages.ts";
 import { type Fixer, report, type RuleContext } from "./host.ts";
 
@@ -38,7 +38,7 @@ function contextOf(text: string, finding: Finding): LeakContext {
   const call = (finding.at.type === "AwaitExpression" ? finding.at.argument : finding.at) as Node;
   const acquire = finding.at.type === "AwaitExpression" ? snippet(text, call) : "pool.acquire()";
   return {
-    name: finding.name,
+    name: shownName(finding.name),
     acquire,
     culprit: snippet(text, finding.culprit),
     line: finding.culprit ? lineOf(text, finding.culprit.range[0]) : 0,

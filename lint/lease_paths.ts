@@ -86,14 +86,42 @@ function queried(fn: Node, names: Set<string>): boolean {
   return found;
 }
 
+/** Marks, in a set of names, the local that holds a destructured `release` (a name no source can spell). */
+const RELEASE_FUNCTION = "\0release:";
+
+/** The local name bound to `release` in `{ release }` / `{ release: done }`, or undefined. */
+function destructuredRelease(pattern: Node): string | undefined {
+  if (pattern.type !== "ObjectPattern") return undefined;
+  for (const property of pattern.properties as Node[]) {
+    if (property.type !== "Property" || property.computed) continue;
+    const key = property.key.type === "Identifier" ? property.key.name : undefined;
+    const value = unwrap(property.value as Node);
+    if (key === "release" && value.type === "Identifier") return value.name;
+  }
+  return undefined;
+}
+
+/** The name a message shows for a binding: `release` for a destructured release. */
+export function shownName(name: string): string {
+  return name.startsWith(RELEASE_FUNCTION) ? name.slice(RELEASE_FUNCTION.length) : name;
+}
+
 /** Analyses the connection taken by `awaited` (an `await <acquire call>`). */
 export function analyseAcquire(awaited: Node, method: string): Finding | undefined {
   const expr = outermost(awaited);
   const parent = up(expr);
   if (!parent) return undefined;
   if (parent.type === "VariableDeclarator" && same(parent.init, expr)) {
-    if (parent.id.type !== "Identifier") return { shape: LEAK_SHAPES.destructured, at: awaited, name: "", method };
     const declaration = up(parent);
+    if (parent.id.type !== "Identifier") {
+      // const { release } = await pool.connect(): pg-pool's release is the client's own closure, so calling it
+      // releases; follow that name as the release.
+      const release = destructuredRelease(parent.id);
+      if (!release || declaration?.type !== "VariableDeclaration") {
+        return { shape: LEAK_SHAPES.destructured, at: awaited, name: "", method };
+      }
+      return analyseBinding({ name: RELEASE_FUNCTION + release, method, awaited, statement: declaration, declaration });
+    }
     if (declaration?.type !== "VariableDeclaration") return undefined;
     return analyseBinding({ name: parent.id.name, method, awaited, statement: declaration, declaration });
   }
@@ -304,6 +332,8 @@ export function isRelease(node: Node, names: Set<string>): boolean {
     // pool.release(conn): generic-pool style
     return (method === "release" || method === "destroy") && args.some((a) => isName(a, names));
   }
+  // release() from `const { release } = await pool.connect()`
+  if (callee.type === "Identifier" && names.has(RELEASE_FUNCTION + callee.name)) return true;
   // A helper named for the job: releaseQuietly(conn), dispose(conn)
   return callee.type === "Identifier" && /release|dispose/i.test(callee.name) && args.some((a) => isName(a, names));
 }
@@ -608,6 +638,7 @@ function fixableDeclaration(binding: Binding, fn: Node, names: Set<string>, site
   if (!declaration || binding.method !== "acquire") return undefined;
   if (declaration.kind !== "const" && declaration.kind !== "let") return undefined;
   if (declaration.declarations.length !== 1 || up(declaration)?.type !== "BlockStatement") return undefined;
+  if (declaration.declarations[0].id.type !== "Identifier") return undefined; // `await using` takes no pattern
   if (!isFunction(fn)) return undefined;
   if (sites.some((s) => s.nested) || escapes(fn, names)) return undefined;
   let reassigned = false;
