@@ -19,6 +19,7 @@ import { lineOf, type Node } from "./ast.ts";
 import { acquireMethod, analyseAcquire, type Finding, shownName } from "./lease_paths.ts";
 import { LEAK_SHAPES, type LeakContext } from "./messages.ts";
 import { type Fixer, report, type RuleContext } from "./host.ts";
+import { describeMove, moveFix } from "./suggestions.ts";
 
 export { LEAK_SHAPES, type LeakShape, shapeOf } from "./messages.ts";
 
@@ -92,6 +93,10 @@ export const releaseOnEveryPath = {
                   [declaration.range[0], declaration.range[0] + declaration.kind.length],
                   "await using",
                 )
+              : undefined,
+            // Only where nothing else is offered: Deno takes one fix per report.
+            suggest: finding.move && !unawaited && !declaration
+              ? { desc: describeMove(finding.move), fix: moveFix(text, finding.move) }
               : undefined,
           });
         }

@@ -38,7 +38,19 @@ export interface Finding {
   release?: Node;
   /** The declaration whose keyword can safely become `await using`. */
   usingFix?: Node;
+  /** Code that can be moved so a `finally` covers it (lint/suggestions.ts turns it into edits). */
+  move?: Move;
 }
+
+/**
+ * A move that fixes the leak without changing what the code does otherwise:
+ * `into-try` moves the statements between the acquire and the `try` into it;
+ * `wrap` puts the statements after the acquire in a `try` whose `finally`
+ * holds the one release the success path reached.
+ */
+export type Move =
+  | { kind: "into-try"; statements: Node[]; tryStatement: Node & { type: "TryStatement" } }
+  | { kind: "wrap"; statements: Node[]; release: Node };
 
 /** `method` when `node` is `<expr>.acquire()` or `<expr>.connect()` with no arguments. */
 export function acquireMethod(node: Node): string | undefined {
@@ -201,7 +213,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
           : another
           ? LEAK_SHAPES.acquireBeforeTry
           : LEAK_SHAPES.throwsBeforeTry;
-        return leak(shape, { culprit: gap.node });
+        return leak(shape, { culprit: gap.node, move: intoTry(list.slice(index + 1, i), statement) });
       }
       const early = unawaitedReturn([statement.block, ...(statement.handler ? [statement.handler] : [])], names);
       return early ? { ...base, shape: LEAK_SHAPES.unawaitedReturn, at: early, culprit: early } : undefined;
@@ -238,7 +250,73 @@ function analyseBinding(binding: Binding): Finding | undefined {
   const outcome = straightPath(binding.statement, fn, names);
   if (outcome === "released") return undefined;
   if (outcome === "end") return leak(LEAK_SHAPES.someBranches, { release });
-  return leak(outcome.exits ? LEAK_SHAPES.earlyExit : LEAK_SHAPES.onlyOnSuccess, { culprit: outcome.node, release });
+  return leak(outcome.exits ? LEAK_SHAPES.earlyExit : LEAK_SHAPES.onlyOnSuccess, {
+    culprit: outcome.node,
+    release,
+    move: wrapUntilRelease(list.slice(index + 1), direct, names),
+  });
+}
+
+const DECLARATIONS = new Set(["FunctionDeclaration", "ClassDeclaration"]);
+
+/** The names `statements` declare with const/let/var, or undefined when they declare a function or class. */
+function declaredNames(statements: Node[]): Set<string> | undefined {
+  const declared = new Set<string>();
+  for (const statement of statements) {
+    if (DECLARATIONS.has(statement.type)) return undefined;
+    if (statement.type !== "VariableDeclaration") continue;
+    for (const d of statement.declarations as Node[]) {
+      walk((d as { id: Node }).id, (n) => {
+        if (n.type === "Identifier") declared.add(n.name);
+      });
+    }
+  }
+  return declared;
+}
+
+/** Whether `root` reads any of `names` (a plain identifier walk: names are compared, scopes are not). */
+function mentions(root: Node, names: Set<string>): boolean {
+  let found = false;
+  walk(root, (n) => {
+    if (found) return false;
+    if (n.type === "Identifier" && names.has(n.name)) found = true;
+  });
+  return found;
+}
+
+/** Moving the gap into the `try` is safe when nothing outside the `try` block reads what the gap declares. */
+function intoTry(gap: Node[], tryStatement: Node & { type: "TryStatement" }): Move | undefined {
+  const declared = declaredNames(gap);
+  if (!declared || gap.length === 0) return undefined;
+  const outside: Node[] = [];
+  if (tryStatement.handler) outside.push(tryStatement.handler);
+  if (tryStatement.finalizer) outside.push(tryStatement.finalizer);
+  const { list, index } = locate(tryStatement);
+  outside.push(...list.slice(index + 1));
+  if (outside.some((n) => mentions(n, declared))) return undefined;
+  return { kind: "into-try", statements: gap, tryStatement };
+}
+
+/**
+ * Wrapping is safe when the one direct release is a plain `name.release()` statement among `rest`, and what runs
+ * after it neither awaits nor uses the connection (so running it before the release changes nothing).
+ */
+function wrapUntilRelease(rest: Node[], direct: Site[], names: Set<string>): Move | undefined {
+  if (direct.length !== 1) return undefined;
+  const releaseAt = rest.findIndex((s) => s.type === "ExpressionStatement" && isRelease(s.expression, names));
+  if (releaseAt < 0 || !same((rest[releaseAt] as { expression: Node }).expression, direct[0].call)) return undefined;
+  const after = rest.slice(releaseAt + 1);
+  if (!declaredNames(rest)) return undefined;
+  const awaitsOrUses = after.some((s) => {
+    let found = false;
+    walk(s, (n, path) => {
+      if (found || (path.length > 1 && isFunction(n))) return false;
+      if (n.type === "AwaitExpression" || n.type === "YieldExpression") found = true;
+    });
+    return found || references(s, names);
+  });
+  if (awaitsOrUses) return undefined;
+  return { kind: "wrap", statements: [...rest.slice(0, releaseAt), ...after], release: rest[releaseAt] };
 }
 
 /** The statement list holding `statement` and its index there. */

@@ -579,7 +579,7 @@ export const CASES: Case[] = [
     }],
   },
   {
-    name: "drizzle's BEGIN before the try (pg: no fix, its clients are not disposable)",
+    name: "drizzle's BEGIN before the try (pg: not disposable; the move into the try is offered)",
     source: lines(
       "async function transaction(pool, work) {",
       "  const client = await pool.connect();",
@@ -602,6 +602,22 @@ export const CASES: Case[] = [
       message: "`await client.query('BEGIN')` (line 3) runs after `pool.connect()` but before the `try` whose " +
         "`finally` releases `client`: if it throws, that `finally` never runs and the connection leaks.",
       hint: beforeTryHint(3, "client", "pool.connect()"),
+      fixed: lines(
+        "async function transaction(pool, work) {",
+        "  const client = await pool.connect();",
+        "  try {",
+        "    await client.query('BEGIN');",
+        "    const result = await work(client);",
+        "    await client.query('COMMIT');",
+        "    return result;",
+        "  } catch (error) {",
+        "    await client.query('ROLLBACK');",
+        "    throw error;",
+        "  } finally {",
+        "    client.release();",
+        "  }",
+        "}",
+      ),
     }],
   },
   {
@@ -1004,7 +1020,7 @@ export const CASES: Case[] = [
     }],
   },
   {
-    name: "pg: release only on the success path (no fix: pg clients are not disposable)",
+    name: "pg: release only on the success path (not disposable; the try/finally wrap is offered)",
     source: lines(
       "async function read(pool) {",
       "  const client = await pool.connect();",
@@ -1019,10 +1035,21 @@ export const CASES: Case[] = [
       message: "`client` is released only on the success path: if `await client.query('SELECT 1')` (line 3) " +
         "throws, `client.release()` (line 4) is never reached and the connection leaks.",
       hint: usingHint("client", "pool.connect()"),
+      fixed: lines(
+        "async function read(pool) {",
+        "  const client = await pool.connect();",
+        "  try {",
+        "    const { rows } = await client.query('SELECT 1');",
+        "    return rows;",
+        "  } finally {",
+        "    client.release();",
+        "  }",
+        "}",
+      ),
     }],
   },
   {
-    name: "no fix when the lease escapes into an object",
+    name: "no `await using` when the lease escapes into an object (the try/finally wrap is offered)",
     source: lines(
       "async function open(pool) {",
       "  const conn = await pool.acquire();",
@@ -1038,6 +1065,18 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `Date.now()` (line 3) throws, `conn.release()` " +
         "(line 5) is never reached and the connection leaks.",
       hint: usingHint("conn"),
+      fixed: lines(
+        "async function open(pool) {",
+        "  const conn = await pool.acquire();",
+        "  try {",
+        "    const session = { conn, startedAt: Date.now() };",
+        "    await conn.query('SELECT 1');",
+        "    return session;",
+        "  } finally {",
+        "    conn.release();",
+        "  }",
+        "}",
+      ),
     }],
   },
   {
@@ -1087,7 +1126,7 @@ export const CASES: Case[] = [
     }],
   },
   {
-    name: "module top level: reported, no fix",
+    name: "module top level: reported, no `await using` (the try/finally wrap is offered)",
     source: lines(
       "const conn = await pool.acquire();",
       "await conn.query('SELECT 1');",
@@ -1099,6 +1138,14 @@ export const CASES: Case[] = [
       message: "`conn` is released only on the success path: if `await conn.query('SELECT 1')` (line 2) throws, " +
         "`conn.release()` (line 3) is never reached and the connection leaks.",
       hint: usingHint("conn"),
+      fixed: lines(
+        "const conn = await pool.acquire();",
+        "try {",
+        "  await conn.query('SELECT 1');",
+        "} finally {",
+        "  conn.release();",
+        "}",
+      ),
     }],
   },
 ];
