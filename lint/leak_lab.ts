@@ -35,11 +35,19 @@ function snippet(text: string, node: Node | undefined): string {
   return line.length > MAX_CULPRIT ? `${line.slice(0, MAX_CULPRIT - 1)}…` : line;
 }
 
+/** The name a message shows: `{ release }` for a destructured release, called as `release()`. */
+function named(name: string): { name: string; releaseCall?: string } {
+  const shown = shownName(name);
+  return shown === name
+    ? { name }
+    : { name: shown === "release" ? "{ release }" : `{ release: ${shown} }`, releaseCall: `${shown}()` };
+}
+
 function contextOf(text: string, finding: Finding): LeakContext {
   const call = (finding.at.type === "AwaitExpression" ? finding.at.argument : finding.at) as Node;
   const acquire = finding.at.type === "AwaitExpression" ? snippet(text, call) : "pool.acquire()";
   return {
-    name: shownName(finding.name),
+    ...named(finding.name),
     acquire,
     culprit: snippet(text, finding.culprit),
     line: finding.culprit ? lineOf(text, finding.culprit.range[0]) : 0,

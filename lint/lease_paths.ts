@@ -205,7 +205,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
         if (direct) return leak(LEAK_SHAPES.finallyConditional, { release: release?.call });
         return leak(LEAK_SHAPES.finallyCallback, { release: release?.call, usingFix: undefined });
       }
-      const gap = firstRisk(list.slice(index + 1, i), names);
+      const gap = firstRisk(list.slice(index + 1, i), names, true);
       if (gap) {
         const another = gap.node.type === "AwaitExpression" && acquireMethod(gap.node.argument);
         const shape = gap.exits
@@ -516,23 +516,28 @@ const LOOPS = new Set([
  * The first thing in `statements`, before one of `names` is released, that
  * leaves (`return`, `break`, `continue`: a sure leak) or else that can throw.
  */
-function firstRisk(statements: Node[], names: Set<string>): Risk | undefined {
-  return firstOf(statements, names, true) ?? firstOf(statements, names, false);
+function firstRisk(statements: Node[], names: Set<string>, preferAwait = false): Risk | undefined {
+  const exit = firstOf(statements, names, true);
+  if (exit) return exit;
+  // Before a `try`, the statement that fails is nearly always the awaited one (`await client.query('BEGIN')`), not a
+  // constructor or a helper before it: name that one when there is one.
+  const awaited = preferAwait ? firstOf(statements, names, false, true) : undefined;
+  return awaited ?? firstOf(statements, names, false);
 }
 
-function firstOf(statements: Node[], names: Set<string>, exits: boolean): Risk | undefined {
+function firstOf(statements: Node[], names: Set<string>, exits: boolean, awaits = false): Risk | undefined {
   for (const statement of statements) {
     // A statement that releases can still throw or leave before it gets there: look inside first.
-    const risk = riskIn(statement, names, false, exits);
+    const risk = riskIn(statement, names, false, exits, awaits);
     if (risk) return risk;
     if (releasesOnEveryPath(statement, names)) return undefined;
   }
   return undefined;
 }
 
-function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean): Risk | undefined {
+function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean, awaits = false): Risk | undefined {
   if (isFunction(node) || node.type === "ClassDeclaration") return undefined; // defined, not run
-  if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits);
+  if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits, awaits);
   // Whatever happens in a `try` whose `finally` releases, the connection goes back.
   if (node.type === "TryStatement" && node.finalizer && releasesOnEveryPath(node.finalizer, names)) return undefined;
   // The release itself (`conn.release()`, `await conn[Symbol.asyncDispose]()`, `return releaseQuietly(conn)`), and
@@ -544,14 +549,14 @@ function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean)
   if ((node.type === "ExpressionStatement" || node.type === "ReturnStatement") && releasesOnEveryPath(node, names)) {
     return undefined;
   }
-  if (!exits && THROWS.has(node.type)) return { node, exits: false };
+  if (!exits && (awaits ? node.type === "AwaitExpression" : THROWS.has(node.type))) return { node, exits: false };
   if (exits && EXITS.has(node.type)) {
     const local = (node.type === "BreakStatement" || node.type === "ContinueStatement") && inLoop && !node.label;
     if (!local) return { node, exits: true };
   }
   const loop = inLoop || LOOPS.has(node.type);
   for (const child of children(node)) {
-    const risk = riskIn(child.node, names, loop, exits);
+    const risk = riskIn(child.node, names, loop, exits, awaits);
     if (risk) return risk;
   }
   return undefined;
