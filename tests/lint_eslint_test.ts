@@ -10,7 +10,7 @@
 import { assertEquals } from "@std/assert";
 import { RULE_ID } from "../lint/leak_lab.ts";
 import { buildEslintPlugin } from "../tasks/eslint_plugin.ts";
-import { CASES } from "./lint_corpus.ts";
+import { CASES, USING, withUsing } from "./lint_corpus.ts";
 import { requirement } from "./support/requirement.ts";
 
 const ESLINT = "10.16.0";
@@ -24,6 +24,22 @@ interface Finding {
   line: number;
   message: string;
 }
+
+interface Edit {
+  range: [number, number];
+  text: string;
+}
+
+interface EslintMessage {
+  ruleId: string | null;
+  line: number;
+  message: string;
+  fatal?: boolean;
+  fix?: Edit;
+  suggestions?: { desc: string; fix: Edit }[];
+}
+
+const applyEdit = (source: string, e: Edit) => source.slice(0, e.range[0]) + e.text + source.slice(e.range[1]);
 
 async function run(cmd: string, args: string[], cwd: string) {
   const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
@@ -120,9 +136,8 @@ Deno.test(
         project,
       );
       assertEquals(eslint.stderr, "");
-      const fromEslint: Finding[] = JSON.parse(eslint.stdout).flatMap((
-        r: { filePath: string; messages: { ruleId: string | null; line: number; message: string; fatal?: boolean }[] },
-      ) =>
+      const results: { filePath: string; messages: EslintMessage[] }[] = JSON.parse(eslint.stdout);
+      const fromEslint: Finding[] = results.flatMap((r) =>
         r.messages.map((m) => ({
           file: r.filePath.split("/").at(-1)!,
           rule: m.ruleId ?? `fatal: ${m.fatal}`,
@@ -134,6 +149,20 @@ Deno.test(
       const expected = CASES.reduce((n, c) => n + c.expect.length, 0);
       assertEquals(fromDeno.length, expected, "deno lint finds the corpus' diagnostics");
       assertEquals(sorted(fromEslint), sorted(fromDeno));
+
+      // Each fix ESLint applies, or its one suggestion, leaves the code the corpus expects (deno lint's fix).
+      for (const r of results) {
+        const c = CASES[files.indexOf(r.filePath.split("/").at(-1)!)];
+        r.messages.forEach((m, i) => {
+          const edit = m.fix ?? m.suggestions?.[0]?.fix;
+          const fixed = c.expect[i].fixed;
+          assertEquals(
+            edit ? applyEdit(c.source, edit) : undefined,
+            fixed === USING ? withUsing(c.source) : fixed,
+            `${c.name}: the fix or suggestion`,
+          );
+        });
+      }
     } finally {
       await Deno.remove(eslintDir, { recursive: true }).catch(() => {});
       await Deno.remove(denoDir, { recursive: true });
