@@ -21,7 +21,7 @@ import { LEAK_SHAPES, type LeakContext } from "./messages.ts";
 import { type Fixer, report, type RuleContext } from "./host.ts";
 import { describeMove, moveFix } from "./suggestions.ts";
 
-export { LEAK_SHAPES, type LeakShape, shapeOf } from "./messages.ts";
+export { LEAK_SHAPES, type LeakContext, type LeakShape, shapeOf } from "./messages.ts";
 
 /** The rule's id as `deno lint` prints it. */
 export const RULE_ID = "leak-lab/release-on-every-path";

@@ -32,7 +32,9 @@ export interface LeakShape {
   id: string;
   /** Matches this shape's messages, and no other shape's (for checkpoints that read `deno lint --json`). */
   pattern: RegExp;
+  /** The message: which path leaks, with the code named. */
   message(c: LeakContext): string;
+  /** The hint: what to write instead. */
   hint(c: LeakContext): string;
 }
 
