@@ -6,7 +6,7 @@
  *
  * Sources are read from `/tmp/lint-eval/files/<owner>+<name>/<path>`, or, when
  * absent, from a git mirror at `/tmp/lint-eval/mirror/<owner>+<name>` or
- * `/work/.mirror/<owner>+<name>/repo` at the listed commit. A function whose
+ * `/work/.mirror/<owner>+<name>/repo` (LINT_EVAL_MIRRORS overrides the list) at the listed commit. A function whose
  * source is in neither place is skipped with a message saying how to get it.
  *
  * ```sh
@@ -31,7 +31,8 @@ interface Source {
 const HERE = new URL("./", import.meta.url);
 const PLUGIN = new URL("../leak_lab.ts", import.meta.url).href;
 const FILES = Deno.env.get("LINT_EVAL_FILES") ?? "/tmp/lint-eval/files";
-const MIRRORS = [Deno.env.get("LINT_EVAL_MIRROR") ?? "/tmp/lint-eval/mirror", "/work/.mirror"];
+/** Directories holding bare git mirrors named `<owner>+<name>` (or `<owner>+<name>/repo`), colon-separated. */
+const MIRRORS = (Deno.env.get("LINT_EVAL_MIRRORS") ?? "/tmp/lint-eval/mirror:/work/.mirror").split(":");
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -81,12 +82,19 @@ try {
   if (missing.size > 0) {
     console.log(`Skipped ${missing.size} source file(s) not found under ${FILES} or a git mirror:`);
     for (const m of missing) console.log(`  ${m}`);
-    console.log(`Fetch them (git clone the repository into ${MIRRORS[0]}/<owner>+<name>) and run again.`);
+    const repos = new Set([...missing].map((m) => m.split(" ")[0]));
+    console.log("Fetch them, then run again:");
+    for (const r of repos) {
+      console.log(`  git clone --bare https://github.com/${r} ${MIRRORS[0]}/${r.replace("/", "+")}`);
+    }
   }
-  if (present.length === 0) {
-    console.log("No sources present: nothing evaluated.");
-    Deno.exit(0);
-  }
+  if (present.length === 0) console.log("No sources present: nothing evaluated.");
+  else await evaluate();
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+async function evaluate() {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["lint", "--json", ...new Set(present.map((p) => p.file))],
     cwd: dir,
@@ -125,6 +133,4 @@ try {
   if (Deno.args.includes("--write")) {
     await Deno.writeTextFile(new URL("results.json", HERE), JSON.stringify(figures, null, 2) + "\n");
   }
-} finally {
-  await Deno.remove(dir, { recursive: true });
 }
