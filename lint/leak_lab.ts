@@ -64,10 +64,8 @@ function contextOf(text: string, finding: Finding): LeakContext {
 export const releaseOnEveryPath = {
   meta: {
     type: "problem",
-    docs: {
-      description: "A pooled connection must be given back on every path (finally, or await using).",
-      url: "https://github.com/leak-lab/leak-lab#lint-rule",
-    },
+    // No docs.url: the project has no published home yet; README.md's "The lint rule" section is the reference.
+    docs: { description: "A pooled connection must be given back on every path (finally, or await using)." },
     messages: Object.fromEntries(Object.values(LEAK_SHAPES).map((shape) => [shape.id, "{{message}}"])),
     fixable: "code",
     hasSuggestions: true,
