@@ -13,6 +13,9 @@
  * { "lint": { "plugins": ["./lint/leak_lab.ts"] } }
  * ```
  *
+ * The same rule object runs under ESLint: `deno task eslint-plugin` bundles it
+ * into dist/eslint-plugin-leak-lab/ (lint/host.ts bridges the two hosts).
+ *
  * @module
  */
 import { lineOf, type Node } from "./ast.ts";
