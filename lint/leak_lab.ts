@@ -13,11 +13,16 @@
  * { "lint": { "plugins": ["./lint/leak_lab.ts"] } }
  * ```
  *
+ * The same rule object runs under ESLint: `deno task eslint-plugin` bundles it
+ * into dist/eslint-plugin-leak-lab/ (lint/host.ts bridges the two hosts).
+ *
  * @module
  */
 import { lineOf, type Node } from "./ast.ts";
-import { acquireMethod, analyseAcquire, type Finding } from "./lease_paths.ts";
-import type { LeakContext } from "./messages.ts";
+import { acquireMethod, analyseAcquire, type Finding, shownName } from "./lease_paths.ts";
+import { LEAK_SHAPES, type LeakContext } from "./messages.ts";
+import { type Fixer, report, type RuleContext } from "./host.ts";
+import { describeMove, moveFix } from "./suggestions.ts";
 
 export { LEAK_SHAPES, type LeakContext, type LeakShape, type LeakShapeName, shapeOf } from "./messages.ts";
 
@@ -33,11 +38,19 @@ function snippet(text: string, node: Node | undefined): string {
   return line.length > MAX_CULPRIT ? `${line.slice(0, MAX_CULPRIT - 1)}…` : line;
 }
 
+/** The name a message shows: `{ release }` for a destructured release, called as `release()`. */
+function named(name: string): { name: string; releaseCall?: string } {
+  const shown = shownName(name);
+  return shown === name
+    ? { name }
+    : { name: shown === "release" ? "{ release }" : `{ release: ${shown} }`, releaseCall: `${shown}()` };
+}
+
 function contextOf(text: string, finding: Finding): LeakContext {
   const call = (finding.at.type === "AwaitExpression" ? finding.at.argument : finding.at) as Node;
   const acquire = finding.at.type === "AwaitExpression" ? snippet(text, call) : "pool.acquire()";
   return {
-    name: finding.name,
+    ...named(finding.name),
     acquire,
     culprit: snippet(text, finding.culprit),
     line: finding.culprit ? lineOf(text, finding.culprit.range[0]) : 0,
@@ -47,11 +60,24 @@ function contextOf(text: string, finding: Finding): LeakContext {
   };
 }
 
-const releaseOnEveryPath: Deno.lint.Rule = {
-  create(ctx) {
+/**
+ * The rule, in the shape both hosts read (STYLE.md 13): ESLint reads `meta`, `deno lint` ignores it. Messages are
+ * built per finding from lint/messages.ts; each shape's id is its `messageId` under ESLint.
+ */
+export const releaseOnEveryPath = {
+  meta: {
+    type: "problem",
+    // No docs.url: the project has no published home yet; README.md's "The lint rule" section is the reference.
+    docs: { description: "A pooled connection must be given back on every path (finally, or await using)." },
+    messages: Object.fromEntries(Object.values(LEAK_SHAPES).map((shape) => [shape.id, "{{message}}"])),
+    fixable: "code",
+    hasSuggestions: true,
+    schema: [],
+  },
+  create(ctx: RuleContext) {
     const findings: Finding[] = [];
     return {
-      AwaitExpression(node) {
+      AwaitExpression(node: Deno.lint.AwaitExpression) {
         const method = acquireMethod(node.argument);
         if (!method) return;
         const finding = analyseAcquire(node, method);
@@ -63,18 +89,23 @@ const releaseOnEveryPath: Deno.lint.Rule = {
           const c = contextOf(text, finding);
           const declaration = finding.usingFix as (Node & { type: "VariableDeclaration" }) | undefined;
           const unawaited = finding.shape.id === "unawaited-return";
-          ctx.report({
+          report(ctx, {
             node: finding.at,
+            messageId: finding.shape.id,
             message: finding.shape.message(c),
             hint: finding.shape.hint(c),
             fix: unawaited
-              ? (fixer) => fixer.insertTextBefore(finding.at, "await ")
+              ? (fixer: Fixer) => fixer.insertTextBefore(finding.at, "await ")
               : declaration
-              ? (fixer) =>
+              ? (fixer: Fixer) =>
                 fixer.replaceTextRange(
                   [declaration.range[0], declaration.range[0] + declaration.kind.length],
                   "await using",
                 )
+              : undefined,
+            // Only where nothing else is offered: Deno takes one fix per report.
+            suggest: finding.move && !unawaited && !declaration
+              ? { desc: describeMove(finding.move), fix: moveFix(text, finding.move) }
               : undefined,
           });
         }
@@ -86,7 +117,7 @@ const releaseOnEveryPath: Deno.lint.Rule = {
 /** The plugin: `deno.json` → `"lint": { "plugins": ["./lint/leak_lab.ts"] }`. */
 const plugin: Deno.lint.Plugin = {
   name: "leak-lab",
-  rules: { "release-on-every-path": releaseOnEveryPath },
+  rules: { "release-on-every-path": releaseOnEveryPath as unknown as Deno.lint.Rule },
 };
 
 export default plugin;

@@ -38,14 +38,84 @@ export interface Finding {
   release?: Node;
   /** The declaration whose keyword can safely become `await using`. */
   usingFix?: Node;
+  /** Code that can be moved so a `finally` covers it (lint/suggestions.ts turns it into edits). */
+  move?: Move;
 }
+
+/**
+ * A move that fixes the leak without changing what the code does otherwise:
+ * `into-try` moves the statements between the acquire and the `try` into it;
+ * `wrap` puts the statements after the acquire in a `try` whose `finally`
+ * holds the one release the success path reached.
+ */
+export type Move =
+  | { kind: "into-try"; statements: Node[]; tryStatement: Node & { type: "TryStatement" } }
+  | { kind: "wrap"; statements: Node[]; release: Node };
 
 /** `method` when `node` is `<expr>.acquire()` or `<expr>.connect()` with no arguments. */
 export function acquireMethod(node: Node): string | undefined {
   const call = unwrap(node);
   if (call.type !== "CallExpression" || call.arguments.length > 0) return undefined;
-  const name = memberName(unwrap(call.callee));
-  return name && ACQUIRE_METHODS.includes(name) ? name : undefined;
+  const callee = unwrap(call.callee);
+  const name = memberName(callee);
+  if (!name || !ACQUIRE_METHODS.includes(name)) return undefined;
+  // `this.connect()`: an object connecting itself (a client, a query runner), not a pool handing one out.
+  if (name === "connect" && callee.type === "MemberExpression" && unwrap(callee.object).type === "ThisExpression") {
+    return undefined;
+  }
+  return name;
+}
+
+/** Whether the receiver of `<receiver>.connect()` is named like a pool (`pool`, `this.pgPool`, `this.#pool`). */
+function poolLikeReceiver(awaited: Node): boolean {
+  const call = unwrap((awaited as { argument: Node }).argument);
+  if (call.type !== "CallExpression") return false;
+  const callee = unwrap(call.callee);
+  if (callee.type !== "MemberExpression") return false;
+  let receiver = unwrap(callee.object);
+  while (receiver.type === "TSNonNullExpression") receiver = unwrap(receiver);
+  const name = receiver.type === "Identifier"
+    ? receiver.name
+    : receiver.type === "MemberExpression" && (receiver.property.type === "Identifier" ||
+        receiver.property.type === "PrivateIdentifier")
+    ? receiver.property.name
+    : "";
+  return /pool/i.test(name);
+}
+
+/** Whether one of `names` is used like a pooled client: `.query(…)`d. */
+function queried(fn: Node, names: Set<string>): boolean {
+  let found = false;
+  walk(fn, (node) => {
+    if (found) return false;
+    if (node.type === "CallExpression") {
+      const callee = unwrap(node.callee);
+      if (memberName(callee) === "query" && callee.type === "MemberExpression" && isName(callee.object, names)) {
+        found = true;
+      }
+    }
+  });
+  return found;
+}
+
+/** Marks, in a set of names, the local that holds a destructured `release` (a name no source can spell). */
+const RELEASE_FUNCTION = "\0release:";
+
+/** The local name bound to `release` in `{ release }` / `{ release: done }`, or undefined. */
+function destructuredRelease(pattern: Node): string | undefined {
+  if (pattern.type !== "ObjectPattern") return undefined;
+  for (const property of pattern.properties as Node[]) {
+    if (property.type !== "Property" || property.computed) continue;
+    const key = property.key.type === "Identifier" ? property.key.name : undefined;
+    const value = unwrap(property.value as Node);
+    if (key === "release" && value.type === "Identifier") return value.name;
+  }
+  return undefined;
+}
+
+/** The name a message shows for a binding: `release` for a destructured release. */
+export function shownName(name: string): string {
+  return name.startsWith(RELEASE_FUNCTION) ? name.slice(RELEASE_FUNCTION.length) : name;
 }
 
 /** Analyses the connection taken by `awaited` (an `await <acquire call>`). */
@@ -54,8 +124,16 @@ export function analyseAcquire(awaited: Node, method: string): Finding | undefin
   const parent = up(expr);
   if (!parent) return undefined;
   if (parent.type === "VariableDeclarator" && same(parent.init, expr)) {
-    if (parent.id.type !== "Identifier") return { shape: LEAK_SHAPES.destructured, at: awaited, name: "", method };
     const declaration = up(parent);
+    if (parent.id.type !== "Identifier") {
+      // const { release } = await pool.connect(): pg-pool's release is the client's own closure, so calling it
+      // releases; follow that name as the release.
+      const release = destructuredRelease(parent.id);
+      if (!release || declaration?.type !== "VariableDeclaration") {
+        return { shape: LEAK_SHAPES.destructured, at: awaited, name: "", method };
+      }
+      return analyseBinding({ name: RELEASE_FUNCTION + release, method, awaited, statement: declaration, declaration });
+    }
     if (declaration?.type !== "VariableDeclaration") return undefined;
     return analyseBinding({ name: parent.id.name, method, awaited, statement: declaration, declaration });
   }
@@ -105,6 +183,10 @@ function analyseBinding(binding: Binding): Finding | undefined {
   }
 
   const sites = releaseSites(fn, names, binding.statement.range[1]);
+  // Any `.connect()` of anything: only a pool's, or one whose result is released or queried, is a checkout.
+  if (binding.method === "connect" && !poolLikeReceiver(binding.awaited) && sites.length === 0 && !queried(fn, names)) {
+    return undefined;
+  }
   const fix = fixableDeclaration(binding, fn, names, sites);
   const leak = (shape: LeakShape, extra: Partial<Finding> = {}): Finding => ({
     ...base,
@@ -123,7 +205,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
         if (direct) return leak(LEAK_SHAPES.finallyConditional, { release: release?.call });
         return leak(LEAK_SHAPES.finallyCallback, { release: release?.call, usingFix: undefined });
       }
-      const gap = firstRisk(list.slice(index + 1, i), names);
+      const gap = firstRisk(list.slice(index + 1, i), names, true);
       if (gap) {
         const another = gap.node.type === "AwaitExpression" && acquireMethod(gap.node.argument);
         const shape = gap.exits
@@ -131,7 +213,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
           : another
           ? LEAK_SHAPES.acquireBeforeTry
           : LEAK_SHAPES.throwsBeforeTry;
-        return leak(shape, { culprit: gap.node });
+        return leak(shape, { culprit: gap.node, move: intoTry(list.slice(index + 1, i), statement) });
       }
       const early = unawaitedReturn([statement.block, ...(statement.handler ? [statement.handler] : [])], names);
       return early ? { ...base, shape: LEAK_SHAPES.unawaitedReturn, at: early, culprit: early } : undefined;
@@ -153,17 +235,88 @@ function analyseBinding(binding: Binding): Finding | undefined {
 
   // 3. No `finally` protects it: which path leaks?
   const direct = sites.filter((s) => !s.nested);
-  if (sites.length === 0) return escapes(fn, names) ? undefined : leak(LEAK_SHAPES.neverReleased);
+  // A connection held at module scope is the module's, for the process lifetime (a LISTEN client, a script's one).
+  if (sites.length === 0) {
+    return escapes(fn, names) || fn.type === "Program" ? undefined : leak(LEAK_SHAPES.neverReleased);
+  }
   if (direct.length === 0) return leak(LEAK_SHAPES.onlyInCallback, { release: sites[0].call, usingFix: undefined });
   const inCatch = direct.filter((s) => s.inCatch);
   const elsewhere = direct.filter((s) => !s.inCatch);
+  // Released in `catch` when setting it up fails, handed on (returned, stored) when it succeeds: the new owner's.
+  if (elsewhere.length === 0 && escapes(fn, names)) return undefined;
   if (elsewhere.length === 0) return leak(LEAK_SHAPES.onlyInCatch, { release: inCatch[0].call });
   if (inCatch.length > 0) return leak(LEAK_SHAPES.tryAndCatch, { release: elsewhere[0].call });
   const release = elsewhere[0].call;
   const outcome = straightPath(binding.statement, fn, names);
   if (outcome === "released") return undefined;
   if (outcome === "end") return leak(LEAK_SHAPES.someBranches, { release });
-  return leak(outcome.exits ? LEAK_SHAPES.earlyExit : LEAK_SHAPES.onlyOnSuccess, { culprit: outcome.node, release });
+  return leak(outcome.exits ? LEAK_SHAPES.earlyExit : LEAK_SHAPES.onlyOnSuccess, {
+    culprit: outcome.node,
+    release,
+    move: wrapUntilRelease(list.slice(index + 1), direct, names),
+  });
+}
+
+const DECLARATIONS = new Set(["FunctionDeclaration", "ClassDeclaration"]);
+
+/** The names `statements` declare with const/let/var, or undefined when they declare a function or class. */
+function declaredNames(statements: Node[]): Set<string> | undefined {
+  const declared = new Set<string>();
+  for (const statement of statements) {
+    if (DECLARATIONS.has(statement.type)) return undefined;
+    if (statement.type !== "VariableDeclaration") continue;
+    for (const d of statement.declarations as Node[]) {
+      walk((d as { id: Node }).id, (n) => {
+        if (n.type === "Identifier") declared.add(n.name);
+      });
+    }
+  }
+  return declared;
+}
+
+/** Whether `root` reads any of `names` (a plain identifier walk: names are compared, scopes are not). */
+function mentions(root: Node, names: Set<string>): boolean {
+  let found = false;
+  walk(root, (n) => {
+    if (found) return false;
+    if (n.type === "Identifier" && names.has(n.name)) found = true;
+  });
+  return found;
+}
+
+/** Moving the gap into the `try` is safe when nothing outside the `try` block reads what the gap declares. */
+function intoTry(gap: Node[], tryStatement: Node & { type: "TryStatement" }): Move | undefined {
+  const declared = declaredNames(gap);
+  if (!declared || gap.length === 0) return undefined;
+  const outside: Node[] = [];
+  if (tryStatement.handler) outside.push(tryStatement.handler);
+  if (tryStatement.finalizer) outside.push(tryStatement.finalizer);
+  const { list, index } = locate(tryStatement);
+  outside.push(...list.slice(index + 1));
+  if (outside.some((n) => mentions(n, declared))) return undefined;
+  return { kind: "into-try", statements: gap, tryStatement };
+}
+
+/**
+ * Wrapping is safe when the one direct release is a plain `name.release()` statement among `rest`, and what runs
+ * after it neither awaits nor uses the connection (so running it before the release changes nothing).
+ */
+function wrapUntilRelease(rest: Node[], direct: Site[], names: Set<string>): Move | undefined {
+  if (direct.length !== 1) return undefined;
+  const releaseAt = rest.findIndex((s) => s.type === "ExpressionStatement" && isRelease(s.expression, names));
+  if (releaseAt < 0 || !same((rest[releaseAt] as { expression: Node }).expression, direct[0].call)) return undefined;
+  const after = rest.slice(releaseAt + 1);
+  if (!declaredNames(rest)) return undefined;
+  const awaitsOrUses = after.some((s) => {
+    let found = false;
+    walk(s, (n, path) => {
+      if (found || (path.length > 1 && isFunction(n))) return false;
+      if (n.type === "AwaitExpression" || n.type === "YieldExpression") found = true;
+    });
+    return found || references(s, names);
+  });
+  if (awaitsOrUses) return undefined;
+  return { kind: "wrap", statements: [...rest.slice(0, releaseAt), ...after], release: rest[releaseAt] };
 }
 
 /** The statement list holding `statement` and its index there. */
@@ -248,7 +401,8 @@ export function isRelease(node: Node, names: Set<string>): boolean {
     const method = memberName(callee);
     // conn.release(), client.release(err), conn[Symbol.asyncDispose]()
     if (isName(callee.object, names)) {
-      if (method === "release") return true;
+      // pg's release(), pg-promise's done()
+      if (method === "release" || method === "done") return true;
       const key = unwrap(callee.property);
       const symbol = callee.computed && key.type === "MemberExpression" ? memberName(key) : undefined;
       return symbol === "dispose" || symbol === "asyncDispose";
@@ -256,6 +410,8 @@ export function isRelease(node: Node, names: Set<string>): boolean {
     // pool.release(conn): generic-pool style
     return (method === "release" || method === "destroy") && args.some((a) => isName(a, names));
   }
+  // release() from `const { release } = await pool.connect()`
+  if (callee.type === "Identifier" && names.has(RELEASE_FUNCTION + callee.name)) return true;
   // A helper named for the job: releaseQuietly(conn), dispose(conn)
   return callee.type === "Identifier" && /release|dispose/i.test(callee.name) && args.some((a) => isName(a, names));
 }
@@ -302,6 +458,13 @@ function releasesOnEveryPath(statement: Node, names: Set<string>): boolean {
       if (expr.type === "AwaitExpression") expr = unwrap(expr.argument);
       if (expr.type === "LogicalExpression" && expr.operator === "&&" && isPresenceTest(expr.left, names)) {
         expr = unwrap(expr.right);
+      }
+      // await Promise.resolve(client.release()): the argument runs first, always.
+      if (expr.type === "CallExpression" && !isRelease(expr, names)) {
+        return (expr.arguments as Node[]).some((a) => {
+          const arg = unwrap(a);
+          return isRelease(arg.type === "AwaitExpression" ? arg.argument : arg, names);
+        });
       }
       return isRelease(expr, names);
     }
@@ -353,42 +516,84 @@ const LOOPS = new Set([
  * The first thing in `statements`, before one of `names` is released, that
  * leaves (`return`, `break`, `continue`: a sure leak) or else that can throw.
  */
-function firstRisk(statements: Node[], names: Set<string>): Risk | undefined {
-  return firstOf(statements, names, true) ?? firstOf(statements, names, false);
+function firstRisk(statements: Node[], names: Set<string>, preferAwait = false): Risk | undefined {
+  const exit = firstOf(statements, names, true);
+  if (exit) return exit;
+  // Before a `try`, the statement that fails is nearly always the awaited one (`await client.query('BEGIN')`), not a
+  // constructor or a helper before it: name that one when there is one.
+  const awaited = preferAwait ? firstOf(statements, names, false, true) : undefined;
+  return awaited ?? firstOf(statements, names, false);
 }
 
-function firstOf(statements: Node[], names: Set<string>, exits: boolean): Risk | undefined {
+function firstOf(statements: Node[], names: Set<string>, exits: boolean, awaits = false): Risk | undefined {
   for (const statement of statements) {
     // A statement that releases can still throw or leave before it gets there: look inside first.
-    const risk = riskIn(statement, names, false, exits);
+    const risk = riskIn(statement, names, false, exits, awaits);
     if (risk) return risk;
     if (releasesOnEveryPath(statement, names)) return undefined;
   }
   return undefined;
 }
 
-function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean): Risk | undefined {
+function riskIn(node: Node, names: Set<string>, inLoop: boolean, exits: boolean, awaits = false): Risk | undefined {
   if (isFunction(node) || node.type === "ClassDeclaration") return undefined; // defined, not run
-  if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits);
+  if (node.type === "BlockStatement") return firstOf(node.body as Node[], names, exits, awaits);
   // Whatever happens in a `try` whose `finally` releases, the connection goes back.
   if (node.type === "TryStatement" && node.finalizer && releasesOnEveryPath(node.finalizer, names)) return undefined;
   // The release itself (`conn.release()`, `await conn[Symbol.asyncDispose]()`, `return releaseQuietly(conn)`), and
   // any other cleanup, is not where a leak starts.
   if (isRelease(node, names) || isAnyRelease(node)) return undefined;
+  if (node.type === "CallExpression" && !exits && handledOrQuiet(node, names)) return undefined;
+  // if (!client) return: nothing was taken on that path.
+  if (node.type === "IfStatement" && isAbsenceTest(node.test, names)) return undefined;
   if ((node.type === "ExpressionStatement" || node.type === "ReturnStatement") && releasesOnEveryPath(node, names)) {
     return undefined;
   }
-  if (!exits && THROWS.has(node.type)) return { node, exits: false };
+  if (!exits && (awaits ? node.type === "AwaitExpression" : THROWS.has(node.type))) return { node, exits: false };
   if (exits && EXITS.has(node.type)) {
     const local = (node.type === "BreakStatement" || node.type === "ContinueStatement") && inLoop && !node.label;
     if (!local) return { node, exits: true };
   }
   const loop = inLoop || LOOPS.has(node.type);
   for (const child of children(node)) {
-    const risk = riskIn(child.node, names, loop, exits);
+    const risk = riskIn(child.node, names, loop, exits, awaits);
     if (risk) return risk;
   }
   return undefined;
+}
+
+// Methods of a client (an EventEmitter) that do not throw: attaching and detaching listeners.
+const QUIET_METHODS = new Set([
+  "on",
+  "once",
+  "off",
+  "addListener",
+  "prependListener",
+  "removeListener",
+  "removeAllListeners",
+]);
+
+/**
+ * `<promise>.catch(handler)`: a failure is handled, not thrown (pg reports a query's errors through its promise);
+ * `client.on(…)` and the other listener methods of the connection itself.
+ */
+function handledOrQuiet(call: Node & { type: "CallExpression" }, names: Set<string>): boolean {
+  const callee = unwrap(call.callee);
+  if (callee.type !== "MemberExpression") return false;
+  const method = memberName(callee);
+  if (method === "catch" && call.arguments.length > 0) return true;
+  return !!method && QUIET_METHODS.has(method) && isName(callee.object, names);
+}
+
+/** `!conn`, `conn == null`, `conn === undefined`: true only when no connection was taken. */
+function isAbsenceTest(test: Node, names: Set<string>): boolean {
+  const value = unwrap(test);
+  if (value.type === "UnaryExpression" && value.operator === "!") return isName(value.argument, names);
+  if (value.type !== "BinaryExpression" || (value.operator !== "==" && value.operator !== "===")) return false;
+  const empty = (n: Node) =>
+    (n.type === "Literal" && (n as { value: unknown }).value === null) ||
+    (n.type === "Identifier" && n.name === "undefined");
+  return (isName(value.left, names) && empty(value.right)) || (isName(value.right, names) && empty(value.left));
 }
 
 /** From `statement` on, along the straight path out of `fn`: released, a risk first, or the end without either. */
@@ -516,6 +721,7 @@ function fixableDeclaration(binding: Binding, fn: Node, names: Set<string>, site
   if (!declaration || binding.method !== "acquire") return undefined;
   if (declaration.kind !== "const" && declaration.kind !== "let") return undefined;
   if (declaration.declarations.length !== 1 || up(declaration)?.type !== "BlockStatement") return undefined;
+  if (declaration.declarations[0].id.type !== "Identifier") return undefined; // `await using` takes no pattern
   if (!isFunction(fn)) return undefined;
   if (sites.some((s) => s.nested) || escapes(fn, names)) return undefined;
   let reassigned = false;

@@ -20,6 +20,8 @@ export interface LeakContext {
   release: string;
   /** The 1-based line of `release`. */
   releaseLine: number;
+  /** How the code gives it back, when not `name.release()`: `release()` for a destructured release. */
+  releaseCall?: string;
   /** Whether `await using` can hold it: TracedPool's `acquire()` leases are disposable, pg's `connect()` clients not. */
   disposable: boolean;
 }
@@ -30,13 +32,13 @@ export interface LeakShape {
   id: string;
   /** Matches this shape's messages, and no other shape's (for checkpoints that read `deno lint --json`). */
   pattern: RegExp;
-  /** What the finding says is wrong, for one acquire. */
+  /** The message: which path leaks, with the code named. */
   message(c: LeakContext): string;
-  /** What to change to fix it. */
+  /** The hint: what to write instead. */
   hint(c: LeakContext): string;
 }
 
-const tryFinally = (c: LeakContext) => `\`try { … } finally { ${c.name}.release(); }\``;
+const tryFinally = (c: LeakContext) => `\`try { … } finally { ${c.releaseCall ?? `${c.name}.release()`}; }\``;
 
 /** `, or declare \`await using conn = …\`` where the connection is disposable. */
 const orUsing = (c: LeakContext) => c.disposable ? `, or declare \`await using ${c.name} = await ${c.acquire};\`` : "";

@@ -58,9 +58,24 @@ const LEAKING = [
   `  return rows;`,
   `}`,
   ``,
+  `export async function beginBeforeTry(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<number>): Promise<number> {`,
+  `  const client = await pool.connect();`,
+  `  await client.query("BEGIN");`,
+  `  try {`,
+  `    const result = await work(client);`,
+  `    await client.query("COMMIT");`,
+  `    return result;`,
+  `  } catch (error) {`,
+  `    await client.query("ROLLBACK");`,
+  `    throw error;`,
+  `  } finally {`,
+  `    client.release();`,
+  `  }`,
+  `}`,
+  ``,
 ].join("\n");
 
-/** What --fix must leave: `await using` for the leases, `return await`, and pg's client untouched. */
+/** What --fix must leave: `await using` for the leases, `return await`, and pg's clients moved under a `finally`. */
 const FIXED = LEAKING
   .replaceAll("  const conn = await pool.acquire();", "  await using conn = await pool.acquire();")
   .replace("    return readSensors(conn, faults);", "    return await readSensors(conn, faults);")
@@ -68,7 +83,14 @@ const FIXED = LEAKING
   .replace(
     "listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {\n  await using conn",
     "listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {\n  const conn",
-  );
+  )
+  // pg's clients are not disposable: the release only the success path reached goes into a finally around the rest,
+  .replace(
+    `  const { rows } = await client.query("SELECT 1");\n  client.release();\n  return rows;\n`,
+    `  try {\n    const { rows } = await client.query("SELECT 1");\n    return rows;\n  } finally {\n    client.release();\n  }\n`,
+  )
+  // and the BEGIN between the checkout and the try moves into the try.
+  .replace(`  await client.query("BEGIN");\n  try {\n`, `  try {\n    await client.query("BEGIN");\n`);
 
 async function deno(args: string[], cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd, stdout: "piped", stderr: "piped" }).output();
@@ -76,7 +98,7 @@ async function deno(args: string[], cwd: string) {
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-Deno.test("deno lint --fix turns leaking TracedPool handlers into lint-clean code that type-checks", async () => {
+Deno.test("deno lint --fix turns leaking TracedPool and pg handlers into lint-clean code that type-checks", async () => {
   const dir = await Deno.makeTempDir({ prefix: "leak-lab-lint-fix-" });
   try {
     await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify({ lint: { plugins: [PLUGIN] } }));
@@ -85,15 +107,14 @@ Deno.test("deno lint --fix turns leaking TracedPool handlers into lint-clean cod
     const before = JSON.parse((await deno(["lint", "--json", "handlers.ts"], dir)).stdout);
     assertEquals(
       before.diagnostics.map((d: { code: string; range: { start: { line: number } } }) => [d.code, d.range.start.line]),
-      [[RULE_ID, 6], [RULE_ID, 15], [RULE_ID, 22], [RULE_ID, 28], [RULE_ID, 38]],
+      [[RULE_ID, 6], [RULE_ID, 15], [RULE_ID, 22], [RULE_ID, 28], [RULE_ID, 38], [RULE_ID, 45]],
     );
 
     const fix = await deno(["lint", "--fix", "--json", "handlers.ts"], dir);
     assertEquals(await Deno.readTextFile(`${dir}/handlers.ts`), FIXED);
-    // Only pg's client is left: it is not disposable, so the rule offers no fix there.
-    const left = JSON.parse(fix.stdout).diagnostics;
-    assertEquals(left.map((d: { range: { start: { line: number } } }) => d.range.start.line), [38]);
-    assertEquals(fix.code, 1);
+    // Nothing is left: the leases are disposable, pg's clients got the moves.
+    assertEquals(JSON.parse(fix.stdout).diagnostics, []);
+    assertEquals(fix.code, 0);
 
     const check = await deno(["check", "--quiet", "--config", new URL("deno.json", ROOT).pathname, "handlers.ts"], dir);
     assertEquals(check.stderr, "");
