@@ -20,7 +20,9 @@ export interface Fixer {
 
 /** What the rule reads from either host's context. */
 export interface RuleContext {
+  /** The file being linted. */
   sourceCode: { text: string };
+  /** Reports one finding, in the host's own shape. */
   report(data: unknown): void;
   /** ESLint only: the language options of the file (absent under `deno lint`). */
   languageOptions?: unknown;

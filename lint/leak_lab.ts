@@ -25,6 +25,7 @@ import { type Fixer, report, type RuleContext } from "./host.ts";
 import { describeMove, moveFix } from "./suggestions.ts";
 
 export { LEAK_SHAPES, type LeakContext, type LeakShape, type LeakShapeName, shapeOf } from "./messages.ts";
+export type { RuleContext } from "./host.ts";
 
 /** The rule's id as `deno lint` prints it. */
 export const RULE_ID = "leak-lab/release-on-every-path";
@@ -60,11 +61,29 @@ function contextOf(text: string, finding: Finding): LeakContext {
   };
 }
 
+/** A lint rule as ESLint and `deno lint` both read it: ESLint's `meta` beside `create`. */
+export interface LeakRule {
+  /** ESLint's description of the rule; `deno lint` ignores it. */
+  meta: {
+    type: "problem";
+    docs: { description: string };
+    messages: Record<string, string>;
+    fixable: "code";
+    hasSuggestions: boolean;
+    schema: [];
+  };
+  /** The visitors for one file. */
+  create(ctx: RuleContext): {
+    AwaitExpression(node: Deno.lint.AwaitExpression): void;
+    "Program:exit"(): void;
+  };
+}
+
 /**
  * The rule, in the shape both hosts read (STYLE.md 13): ESLint reads `meta`, `deno lint` ignores it. Messages are
  * built per finding from lint/messages.ts; each shape's id is its `messageId` under ESLint.
  */
-export const releaseOnEveryPath = {
+export const releaseOnEveryPath: LeakRule = {
   meta: {
     type: "problem",
     // No docs.url: the project has no published home yet; README.md's "The lint rule" section is the reference.
