@@ -35,12 +35,8 @@ import { PoolHistory } from "./pool/history.ts";
 import { holders, Lease, type LeaseHost } from "./pool/lease.ts";
 import { LeakWatch } from "./pool/leak_watch.ts";
 import { PoolMetrics } from "./pool/metrics.ts";
-import {
-  type AcquireSitePolicy,
-  type ResolvedPoolOptions,
-  resolvePoolOptions,
-  type TracedPoolOptions,
-} from "./pool/options.ts";
+import { resolvePoolOptions } from "./pool/options.ts";
+import type { AcquireSitePolicy, ResolvedPoolOptions, TracedPoolOptions } from "./pool/options.ts";
 import { failQueuedConnects, openPgPool, whenEveryClientRemoved } from "./pool/pg_pool.ts";
 import { PgPoolSurface } from "./pool/pg_surface.ts";
 import { PoolSpans } from "./pool/pool_spans.ts";
@@ -49,19 +45,21 @@ import { poolEventAttributes, PoolReporter } from "./pool/reporter.ts";
 import { enterScope, leaveScope, openScope, requestOf, scopeOf, watchLateArrival } from "./pool/scopes.ts";
 import { spanTime } from "./util/span_time.ts";
 import { POOL_EVENTS, POOL_SPANS } from "./pool/trace_names.ts";
-import type { Attributes, LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions, Span } from "./pool/types.ts";
+import type { Attributes, PgPool, Span } from "./util/public_types.ts";
+import type { LeakReport, PoolChange, PoolSample, PoolStats, ScopeOptions } from "./pool/types.ts";
 import { ensureContextManager } from "./util/context_manager.ts";
 
 export { ALERT_THRESHOLDS, type AlertThresholds } from "./pool/alert_thresholds.ts";
 export { keepLeaks, type Sampler } from "./pool/keep_leaks.ts";
-export { Lease, type LeaseState } from "./pool/lease.ts";
+export { type LeakScope, Lease, type LeaseHost, type LeaseState } from "./pool/lease.ts";
+export { type ConnectCallback, PgPoolSurface } from "./pool/pg_surface.ts";
 export { LeaseReleasedError, PoolEndedError, PoolExhaustedError } from "./pool/errors.ts";
 export type { AcquireSitePolicy, TracedPoolOptions } from "./pool/options.ts";
 export * from "./pool/trace_names.ts";
 export type * from "./pool/types.ts";
 
 /** A node-postgres pool with spans, stats, leak detection and exhaustion errors that name the holders. */
-export class TracedPool extends PgPoolSurface implements pg.Pool {
+export class TracedPool extends PgPoolSurface implements PgPool {
   /** The pool's name, on its spans, metrics and messages. */
   readonly name: string;
   /** How many connections it may open. */
@@ -260,7 +258,7 @@ export class TracedPool extends PgPoolSurface implements pg.Pool {
   }
 
   /** node-postgres' pool underneath: what `PgPoolSurface` reads its counters from. */
-  protected get pgPool(): pg.Pool {
+  protected get pgPool(): PgPool {
     return this.#pg;
   }
 

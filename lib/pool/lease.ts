@@ -5,8 +5,18 @@
  *
  * @module
  */
-import { type Attributes, type Span, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type pg from "pg";
+import { SpanKind as Kind, SpanStatusCode } from "@opentelemetry/api";
+import type {
+  Attributes,
+  PgPoolClient,
+  QueryConfig,
+  QueryResult,
+  QueryResultRow,
+  Span,
+  SpanContext,
+  SpanKind,
+  Submittable,
+} from "../util/public_types.ts";
 import { spanTime } from "../util/span_time.ts";
 import { sqlstate } from "../postgres.ts";
 import { acquireSite, acquireStack } from "./acquire_site.ts";
@@ -29,11 +39,12 @@ export interface LeaseHost {
   /** Why a lease without a captured site has none, for its reports. */
   readonly notCaptured: string;
   /** Takes the connection back; `destroy` (an error, or `true`) closes it instead of pooling it, as in pg-pool. */
-  giveBack(lease: Lease, client: pg.PoolClient, destroy?: Error | boolean): void;
+  giveBack(lease: Lease, client: PgPoolClient, destroy?: Error | boolean): void;
 }
 
 /** The request-scoped leak check a lease was acquired under (see `pool.scope`). */
 export interface LeakScope {
+  /** The scope's name, as given to `pool.scope()`. */
   readonly name: string;
   /** The scope's span; undefined while no OpenTelemetry SDK is installed. */
   readonly span: Span | undefined;
@@ -51,6 +62,11 @@ export interface LeakScope {
   ended: boolean;
 }
 
+/**
+ * One connection checked out by `pool.acquire()` (or handed out by
+ * `pool.connect()` as its pg client), until `release()`, `await using` or
+ * `using` gives it back.
+ */
 export class Lease implements AsyncDisposable, Disposable {
   /** Where the lease is in its life. */
   state: LeaseState = "active";
@@ -62,14 +78,15 @@ export class Lease implements AsyncDisposable, Disposable {
   lossReason?: string;
   /** The open `pool.scope()` this lease was acquired in, if any. */
   scope: LeakScope | undefined;
-  readonly #client: pg.PoolClient;
+  readonly #client: PgPoolClient;
   readonly #host: LeaseHost;
   readonly #captured: Error | undefined;
   /** pg's own `query` and pg-pool's `release` for this checkout, kept before `asPoolClient()` puts ours on the client. */
-  readonly #pgQuery: pg.PoolClient["query"];
-  readonly #pgRelease: pg.PoolClient["release"];
+  readonly #pgQuery: PgPoolClient["query"];
+  readonly #pgRelease: PgPoolClient["release"];
 
   /**
+   * A lease the pool hands out; only the pool makes them.
    * @param id the pool's sequence number for this lease
    * @param client the pg connection it holds
    * @param acquiredAt `performance.now()` when it was handed out
@@ -81,7 +98,7 @@ export class Lease implements AsyncDisposable, Disposable {
    */
   constructor(
     readonly id: number,
-    client: pg.PoolClient,
+    client: PgPoolClient,
     readonly acquiredAt: number,
     readonly span: SpanContext | undefined,
     readonly traced: boolean,
@@ -182,14 +199,14 @@ export class Lease implements AsyncDisposable, Disposable {
    * Runs one query on this connection inside a `database.query` span.
    * Use `$1`-style parameters: the text is recorded on the span as is.
    */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    query: string | pg.QueryConfig,
+  query<R extends QueryResultRow = QueryResultRow>(
+    query: string | QueryConfig,
     params?: unknown[],
-  ): Promise<pg.QueryResult<R>> {
+  ): Promise<QueryResult<R>> {
     if (this.state !== "active") return Promise.reject(this.#unusable("query()"));
     // Untraced (an unsampled scope) or not recorded: pg's own promise, not one more around it.
     if (!this.traced) return this.#run<R>(query, params);
-    const span = this.#host.startSpan(POOL_SPANS.query, performance.now(), SpanKind.CLIENT);
+    const span = this.#host.startSpan(POOL_SPANS.query, performance.now(), Kind.CLIENT);
     if (!span.isRecording()) return this.#run<R>(query, params);
     return this.#tracedQuery(span, query, params);
   }
@@ -200,10 +217,10 @@ export class Lease implements AsyncDisposable, Disposable {
    * `lease.query()` and whose `release(err?)` is this lease's. Code written
    * for pg (Kysely, Drizzle, a `pool.connect()` of your own) uses it as is.
    */
-  asPoolClient(): pg.PoolClient {
+  asPoolClient(): PgPoolClient {
     const client = this.#client;
     client.release = (destroy?: Error | boolean) => this.release(destroy);
-    client.query = ((...args: unknown[]) => this.#clientQuery(args)) as pg.PoolClient["query"];
+    client.query = ((...args: unknown[]) => this.#clientQuery(args)) as PgPoolClient["query"];
     return client;
   }
 
@@ -216,29 +233,29 @@ export class Lease implements AsyncDisposable, Disposable {
   /** `client.query(...)` in any of pg's forms: a stream (a Submittable) runs untraced; a callback gets the outcome. */
   #clientQuery(args: unknown[]): unknown {
     const [first] = args;
-    if (typeof (first as pg.Submittable | undefined)?.submit === "function") {
+    if (typeof (first as Submittable | undefined)?.submit === "function") {
       return (this.#pgQuery as (...a: unknown[]) => unknown).apply(this.#client, args);
     }
     const callback = typeof args.at(-1) === "function" ? args.pop() as (e: unknown, r?: unknown) => void : undefined;
-    const result = this.query(first as string | pg.QueryConfig, args[1] as unknown[] | undefined);
+    const result = this.query(first as string | QueryConfig, args[1] as unknown[] | undefined);
     if (!callback) return result;
     result.then((rows) => callback(null, rows), (error) => callback(error));
     return undefined;
   }
 
-  #run<R extends pg.QueryResultRow>(query: string | pg.QueryConfig, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    return (this.#pgQuery as (q: unknown, p?: unknown[]) => Promise<pg.QueryResult<R>>).call(
+  #run<R extends QueryResultRow>(query: string | QueryConfig, params?: unknown[]): Promise<QueryResult<R>> {
+    return (this.#pgQuery as (q: unknown, p?: unknown[]) => Promise<QueryResult<R>>).call(
       this.#client,
       query,
       params,
     );
   }
 
-  async #tracedQuery<R extends pg.QueryResultRow>(
+  async #tracedQuery<R extends QueryResultRow>(
     span: Span,
-    query: string | pg.QueryConfig,
+    query: string | QueryConfig,
     params: unknown[] | undefined,
-  ): Promise<pg.QueryResult<R>> {
+  ): Promise<QueryResult<R>> {
     span.setAttributes(this.#host.queryAttributes);
     span.setAttribute("db.query.text", typeof query === "string" ? query : query.text);
     try {

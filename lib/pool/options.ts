@@ -6,7 +6,7 @@
  */
 import { metrics, trace } from "@opentelemetry/api";
 import type pg from "pg";
-import type { Attributes, Meter, Tracer } from "../util/public_types.ts";
+import type { Attributes, Meter, PgPoolConfig, Tracer } from "../util/public_types.ts";
 import { connectionTarget, parsePostgresUrl } from "../postgres.ts";
 import { redactUrl } from "../util/redact.ts";
 
@@ -32,7 +32,7 @@ export type AcquireSitePolicy = "always" | "adaptive" | "never";
  * settings as `acquireTimeoutMs` and `idleTimeoutMs`; pg-pool's debug `log`
  * is not passed on (`log` here receives Leak Lab's warnings).
  */
-export interface TracedPoolOptions extends Omit<pg.PoolConfig, "log"> {
+export interface TracedPoolOptions extends Omit<PgPoolConfig, "log"> {
   /**
    * `postgres://user:password@host:port/database`, or a socket URL such as
    * `postgres:///db?host=/var/run/postgresql`; the password never reaches a

@@ -1,6 +1,6 @@
 /**
  * The node-postgres `Pool` contract, as pg-pool's `index.js` keeps it, on top
- * of TracedPool's leases: code written for `pg.Pool` (Kysely's
+ * of TracedPool's leases: code written for `PgPool` (Kysely's
  * `PostgresDialect`, Drizzle's node-postgres driver, a hand-written
  * `pool.connect()`) runs unchanged, and every connection it takes is counted,
  * traced and leak-checked like `pool.acquire()`'s.
@@ -8,7 +8,7 @@
  * - `connect()` and `connect(callback)` hand out the pg client itself (see
  *   `Lease.asPoolClient`); `client.release(err?)` returns it, destroying it
  *   for an error or `true`.
- * - `query()` takes every form `pg.Pool.query` takes: text and values, a
+ * - `query()` takes every form `PgPool.query` takes: text and values, a
  *   `QueryConfig`, a trailing callback, a `Submittable` (a stream, run on a
  *   connection of its own that goes back when it ends).
  * - `connect`, `acquire`, `release`, `remove` and `error` are re-emitted as
@@ -20,7 +20,17 @@
  * @module
  */
 import { EventEmitter } from "node:events";
-import type pg from "pg";
+import type {
+  PgPool,
+  PgPoolClient,
+  PgPoolOptions,
+  QueryArrayConfig,
+  QueryArrayResult,
+  QueryConfig,
+  QueryResult,
+  QueryResultRow,
+  Submittable,
+} from "../util/public_types.ts";
 import type { Lease } from "./lease.ts";
 
 /** pg-pool's events, re-emitted with their arguments. */
@@ -29,14 +39,14 @@ const PG_POOL_EVENTS = ["connect", "acquire", "release", "remove", "error"] as c
 /** A pg `connect()` callback: `done(err?)` is `client.release(err?)`. */
 export type ConnectCallback = (
   err: Error | undefined,
-  client: pg.PoolClient | undefined,
+  client: PgPoolClient | undefined,
   done: (release?: Error | boolean) => void,
 ) => void;
 
-/** The `pg.Pool` API over a pool of leases: what TracedPool inherits. */
+/** The `PgPool` API over a pool of leases: what TracedPool inherits. */
 export abstract class PgPoolSurface extends EventEmitter {
   /** The node-postgres pool underneath, whose counters and options these are. */
-  protected abstract get pgPool(): pg.Pool;
+  protected abstract get pgPool(): PgPool;
   /** Takes a connection: see `TracedPool.acquire`. */
   abstract acquire(): Promise<Lease>;
 
@@ -49,7 +59,7 @@ export abstract class PgPoolSurface extends EventEmitter {
    * statements cancelled), and the leak watch stops.
    */
   end(): Promise<void>;
-  /** Ends the pool, then calls `callback`, as `pg.Pool.end(callback)`. */
+  /** Ends the pool, then calls `callback`, as `PgPool.end(callback)`. */
   end(callback: () => void): void;
   end(callback?: () => void): Promise<void> | void {
     const ended = this.endPool();
@@ -97,18 +107,18 @@ export abstract class PgPoolSurface extends EventEmitter {
     return this.pgPool.ended;
   }
   /** pg-pool's options, as node-postgres resolved them. */
-  get options(): pg.PoolOptions {
+  get options(): PgPoolOptions {
     return this.pgPool.options;
   }
 
   /**
-   * Takes a connection, as `pg.Pool.connect()`: the pg client, traced and
+   * Takes a connection, as `PgPool.connect()`: the pg client, traced and
    * leak-checked like a lease; return it with `client.release()`.
    */
-  connect(): Promise<pg.PoolClient>;
+  connect(): Promise<PgPoolClient>;
   /** Takes a connection and calls back with it (or the error) and its `done`. */
   connect(callback: ConnectCallback): void;
-  connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+  connect(callback?: ConnectCallback): Promise<PgPoolClient> | void {
     const connected = this.acquire().then((lease) => lease.asPoolClient());
     if (!callback) return connected;
     connected.then(
@@ -118,45 +128,45 @@ export abstract class PgPoolSurface extends EventEmitter {
   }
 
   /** A stream (pg-cursor, pg-query-stream) on a connection of its own, returned when the stream ends. */
-  query<T extends pg.Submittable>(queryStream: T): T;
+  query<T extends Submittable>(queryStream: T): T;
   /** One query in `rowMode: "array"` on a connection that is returned whatever happens. */
   query<R extends unknown[] = unknown[]>(
-    config: pg.QueryArrayConfig,
+    config: QueryArrayConfig,
     values?: unknown[],
-  ): Promise<pg.QueryArrayResult<R>>;
+  ): Promise<QueryArrayResult<R>>;
   /** One query on a connection that is returned whatever happens. */
   // deno-lint-ignore no-explicit-any
-  query<R extends pg.QueryResultRow = any>(
-    query: string | pg.QueryConfig,
+  query<R extends QueryResultRow = any>(
+    query: string | QueryConfig,
     values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
+  ): Promise<QueryResult<R>>;
   /** The same, reporting to a callback. */
   // deno-lint-ignore no-explicit-any
-  query<R extends pg.QueryResultRow = any>(
-    query: string | pg.QueryConfig,
-    callback: (err: Error | undefined, result: pg.QueryResult<R>) => void,
+  query<R extends QueryResultRow = any>(
+    query: string | QueryConfig,
+    callback: (err: Error | undefined, result: QueryResult<R>) => void,
   ): void;
   /** The same with values, reporting to a callback. */
   // deno-lint-ignore no-explicit-any
-  query<R extends pg.QueryResultRow = any>(
-    query: string | pg.QueryConfig,
+  query<R extends QueryResultRow = any>(
+    query: string | QueryConfig,
     values: unknown[],
-    callback: (err: Error | undefined, result: pg.QueryResult<R>) => void,
+    callback: (err: Error | undefined, result: QueryResult<R>) => void,
   ): void;
   query(query: unknown, values?: unknown, callback?: unknown): unknown {
-    if (typeof (query as pg.Submittable)?.submit === "function") return this.#stream(query as pg.Submittable);
+    if (typeof (query as Submittable)?.submit === "function") return this.#stream(query as Submittable);
     if (typeof values === "function") [callback, values] = [values, undefined];
-    const result = this.#once(query as string | pg.QueryConfig, values as unknown[] | undefined);
+    const result = this.#once(query as string | QueryConfig, values as unknown[] | undefined);
     if (typeof callback !== "function") return result;
     result.then((rows) => callback(undefined, rows), (error) => callback(error));
   }
 
-  async #once(query: string | pg.QueryConfig, values: unknown[] | undefined): Promise<pg.QueryResult> {
+  async #once(query: string | QueryConfig, values: unknown[] | undefined): Promise<QueryResult> {
     await using lease = await this.acquire();
     return await lease.query(query, values);
   }
 
-  #stream<T extends pg.Submittable>(stream: T): T {
+  #stream<T extends Submittable>(stream: T): T {
     const emitter = stream as unknown as EventEmitter;
     this.acquire().then((lease) => {
       const done = (error?: Error) => lease.state === "active" && lease.release(error);

@@ -47,3 +47,44 @@ export type PgPool = pg.Pool;
 export type PgPoolConfig = pg.PoolConfig;
 /** A client checked out of a pool (`pg`), as `pool.connect()` gives it. */
 export type PgPoolClient = pg.PoolClient;
+/** A result column's description (`pg`). */
+export type FieldDef = pg.FieldDef;
+/**
+ * A query's result, field for field pg's `QueryResult` (declared here, not
+ * aliased: `deno doc --lint` reads a generic alias of an npm type as private).
+ */
+// deno-lint-ignore no-explicit-any
+export interface QueryResult<R extends QueryResultRow = any> {
+  /** The SQL command: `SELECT`, `INSERT`, … */
+  command: string;
+  /** Rows the command touched or returned; null for commands that count none. */
+  rowCount: number | null;
+  /** The inserted row's oid, for a single-row INSERT into a table with oids; else 0. */
+  oid: number;
+  /** The result's columns. */
+  fields: FieldDef[];
+  /** The rows. */
+  rows: R[];
+}
+/** A query as an object: text, values, name, types (`pg`). */
+export type QueryConfig = pg.QueryConfig;
+/** A query whose rows come back as arrays (`pg`). */
+export type QueryArrayConfig = pg.QueryArrayConfig;
+/** The result of a `rowMode: "array"` query, field for field pg's `QueryArrayResult`. */
+// deno-lint-ignore no-explicit-any
+export interface QueryArrayResult<R extends any[] = any[]> {
+  /** The SQL command: `SELECT`, `INSERT`, … */
+  command: string;
+  /** Rows the command touched or returned; null for commands that count none. */
+  rowCount: number | null;
+  /** The inserted row's oid, for a single-row INSERT into a table with oids; else 0. */
+  oid: number;
+  /** The result's columns. */
+  fields: FieldDef[];
+  /** The rows. */
+  rows: R[];
+}
+/** A query that submits itself: a cursor or a stream (`pg`). */
+export type Submittable = pg.Submittable;
+/** node-postgres' resolved pool options (`pg`). */
+export type PgPoolOptions = pg.PoolOptions;
