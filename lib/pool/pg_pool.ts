@@ -31,8 +31,11 @@ export function openPgPool(
   onLeasedError: (client: pg.PoolClient, error: Error) => void,
 ): pg.Pool {
   const pool = new pg.Pool(options.pgConfig);
-  pool.on("connect", (client) => client.on("error", (error) => onLeasedError(client, error)));
-  pool.on("error", (error) => options.log(`Pool "${options.name}": idle connection failed, removed: ${error.message}`));
+  pool.on("connect", (client: pg.PoolClient) => client.on("error", (error: Error) => onLeasedError(client, error)));
+  pool.on(
+    "error",
+    (error: Error) => options.log(`Pool "${options.name}": idle connection failed, removed: ${error.message}`),
+  );
   return pool;
 }
 
