@@ -184,7 +184,15 @@ Deno.test("JAEGER_UI_URL's credentials are in no link and nowhere shown: banner,
   const database = new URL(checkpointDatabaseUrl());
   const secrets = ["admin", "Zq7Wx9k", ...(database.password ? [decodeURIComponent(database.password)] : [])];
   const receiver = failingReceiver(); // so that traces are "exported" and the banner and page show Jaeger links
-  const jaeger = "127.0.0.1:16686"; // never fetched: only links are built from it
+  // A Jaeger query API on a free port: links are offered only when the UI answers (issue #20), at / and at /jaeger/.
+  const ui = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      /\/api\/services$/.test(new URL(request.url).pathname)
+        ? Response.json({ data: ["leak-lab"] })
+        : new Response("not found", { status: 404 }),
+  );
+  const jaeger = `127.0.0.1:${jaegerApi.addr.port}`;
   const id = "4bf92f3577b34da6a3ce929d0e0e4736";
   assertEquals(traceUrl(id, `http://admin:Zq7Wx9k@${jaeger}/`), `http://${jaeger}/trace/${id}`);
   assertEquals(jaegerSearchUrl("leak-lab", {}, `http://Zq7Wx9k@${jaeger}`), `http://${jaeger}/search?service=leak-lab`);
@@ -224,6 +232,7 @@ Deno.test("JAEGER_UI_URL's credentials are in no link and nowhere shown: banner,
       assertHidden(seen.join("\n"), secrets, `JAEGER_UI_URL=${ui}`);
     }
   } finally {
+    await jaegerApi.shutdown();
     await receiver.server.shutdown();
   }
 });
