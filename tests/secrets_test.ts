@@ -185,7 +185,7 @@ Deno.test("JAEGER_UI_URL's credentials are in no link and nowhere shown: banner,
   const secrets = ["admin", "Zq7Wx9k", ...(database.password ? [decodeURIComponent(database.password)] : [])];
   const receiver = failingReceiver(); // so that traces are "exported" and the banner and page show Jaeger links
   // A Jaeger query API on a free port: links are offered only when the UI answers (issue #20), at / and at /jaeger/.
-  const ui = Deno.serve(
+  const jaegerApi = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (request) =>
       /\/api\/services$/.test(new URL(request.url).pathname)
