@@ -8,7 +8,7 @@
  * @module
  */
 import type { Database } from "../lib/database.ts";
-import { failureMessage } from "../lib/workshop/checkpoint.ts";
+import { failureMessage, seedLine } from "../lib/workshop/checkpoint.ts";
 import {
   brokenExcerpt,
   type CheckpointRun,
@@ -169,6 +169,7 @@ export function describeRun(
       problem: failed[0].problem ?? failureMessages(run)[0],
       file: pathOf(step, step.files[0]),
       hint: hintLine(step, progress, options.ask),
+      seed: failed[0].seed === undefined ? undefined : seedLine(failed[0].seed, step.label),
     });
     lines.push("", `${style.fail("✗")} ${message.trimEnd()}`);
     if (failed.length > 1) {

@@ -16,24 +16,31 @@
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertStringIncludes } from "@std/assert";
 import { messageDefects } from "../lib/workshop/checkpoint.ts";
-import { type CheckpointRun, failureMessages, runCheckpoint, verdictsOf } from "../lib/workshop/checkpoint_runner.ts";
-import { listSteps, readWrongAttempt, REPO_ROOT, type WorkshopStep, type WrongAttempt } from "../lib/workshop/steps.ts";
+import { type CheckpointRun, failureMessages, runVariants, verdictsOf } from "../lib/workshop/checkpoint_runner.ts";
+import {
+  type CorrectAttempt,
+  listSteps,
+  readCorrectAttempt,
+  readWrongAttempt,
+  type WorkshopStep,
+  type WrongAttempt,
+} from "../lib/workshop/steps.ts";
 import { adminQuery, checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 import { sqlstate } from "../lib/database.ts";
 
 /** How many checkpoint processes run at once: each opens a handful of connections and one Deno process. */
 const CONCURRENCY = 4;
 const MIN_WRONG_PER_STEP = 4;
+const MIN_CORRECT_PER_STEP = 2;
 const MIN_WRONG_IN_ALL = 24;
 const MIN_HINTS = 3;
 
 const steps = await listSteps();
 const attempts = new Map<string, WrongAttempt[]>();
+const correctAttempts = new Map<string, CorrectAttempt[]>();
 for (const step of steps) {
-  attempts.set(
-    step.id,
-    await Promise.all(step.wrong.map((name) => readWrongAttempt(step, name))),
-  );
+  attempts.set(step.id, await Promise.all(step.wrong.map((name) => readWrongAttempt(step, name))));
+  correctAttempts.set(step.id, await Promise.all(step.correct.map((name) => readCorrectAttempt(step, name))));
 }
 
 /** What a step's README says the untouched starter's checkpoint reports: its blockquote after "the checkpoint says:". */
@@ -87,9 +94,14 @@ Deno.test("workshop-steps/ holds complete steps: a quoted starter failure, a mar
       MIN_WRONG_PER_STEP,
       `${step.id}/wrong/ holds ${MIN_WRONG_PER_STEP}+ attempts`,
     );
+    assertGreaterOrEqual(
+      step.correct.length,
+      MIN_CORRECT_PER_STEP,
+      `${step.id}/correct/ holds ${MIN_CORRECT_PER_STEP}+ correct attempts in other styles than the solution's`,
+    );
     const versions = [starter, solution];
-    for (const name of step.wrong) {
-      const source = await Deno.readTextFile(`${step.dir}/wrong/${name}`);
+    for (const name of [...step.wrong.map((n) => `wrong/${n}`), ...step.correct.map((n) => `correct/${n}`)]) {
+      const source = await Deno.readTextFile(`${step.dir}/${name}`);
       assert(!versions.includes(source), `${step.id}/wrong/${name} differs from the starter, the solution, the others`);
       versions.push(source);
     }
@@ -101,9 +113,7 @@ Deno.test("workshop-steps/ holds complete steps: a quoted starter failure, a mar
   assertGreaterOrEqual(total, MIN_WRONG_IN_ALL, `at least ${MIN_WRONG_IN_ALL} wrong attempts in all (found ${total})`);
 });
 
-type Job =
-  | { step: WorkshopStep; kind: "starter" | "solution" }
-  | { step: WorkshopStep; kind: "wrong" };
+type Job = { step: WorkshopStep; kind: "starter" | "solution" | "wrong" | "correct" };
 
 /** A new, empty database on the run's server (no `sensors` table yet), dropped by `drop()`. */
 async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -126,7 +136,8 @@ Deno.test("every starter and wrong attempt fails its checkpoint naming its mista
   const started = performance.now();
   // The wrong attempts run longest (several checkpoints in one process): start them first.
   const jobs: Job[] = [
-    ...steps.map((step) => ({ step, kind: "wrong" as const })),
+    ...steps.filter((step) => step.wrong.length > 0).map((step) => ({ step, kind: "wrong" as const })),
+    ...steps.filter((step) => step.correct.length > 0).map((step) => ({ step, kind: "correct" as const })),
     ...steps.flatMap((step) => [{ step, kind: "starter" as const }, { step, kind: "solution" as const }]),
   ];
   let runs: { run: CheckpointRun; files: string[] }[];
@@ -177,6 +188,17 @@ Deno.test("every starter and wrong attempt fails its checkpoint naming its mista
         assert(!step.hints.some((hint) => first.includes(hint)), "a failure gives the hint command, never a hint");
         messages.push(...failureMessages(run).map((message) => ({ where: `${step.id} starter`, message })));
       });
+    } else if (job.kind === "correct") {
+      await t.step(`${step.id}: each of the ${step.correct.length} correct attempts passes`, () => {
+        assert(!["timeout", "broken", "setup"].includes(run.outcome), describe(run, `${step.id}'s correct attempts`));
+        for (const [j, attempt] of (correctAttempts.get(step.id) ?? []).entries()) {
+          const verdicts = verdictsOf(run, files[j]);
+          const label = `${step.id}/correct/${attempt.name} (${attempt.why})`;
+          assert(verdicts.length > 0, `${label}: its checkpoint never reported\n${run.output.slice(-3000)}`);
+          const [first] = failureMessages({ verdicts });
+          assert(first === undefined, `${label} is right, yet its checkpoint rejects it:\n${first}`);
+        }
+      });
     } else {
       await t.step(`${step.id}: each of the ${step.wrong.length} wrong attempts fails, naming its mistake`, () => {
         assert(!["timeout", "broken", "setup"].includes(run.outcome), describe(run, `${step.id}'s wrong attempts`));
@@ -212,39 +234,13 @@ function assertClean(run: CheckpointRun, what: string): void {
   assert(!run.output.includes("Leaks detected"), describe(run, `${what} clean up after themselves`));
 }
 
-/**
- * Runs a job's checkpoint(s), each in a copy of the step folder under
- * `workshop-steps/.tmp-<id>/<step-id>/` with the variant over the starter.
- */
-async function runJob(job: Job, databaseUrl: string): Promise<{ run: CheckpointRun; files: string[] }> {
+/** Runs a job's checkpoint(s) with `runVariants()`: the starter, the solution, or every attempt of a folder. */
+function runJob(job: Job, databaseUrl: string): Promise<{ run: CheckpointRun; files: string[] }> {
   const { step } = job;
-  const variants = job.kind === "wrong"
-    ? step.wrong.map((name) => `${step.dir}/wrong/${name}`)
+  const variants = job.kind === "wrong" || job.kind === "correct"
+    ? step[job.kind].map((name) => `${step.dir}/${job.kind}/${name}`)
     : [job.kind === "solution" ? `${step.dir}/solution/${step.files[0]}` : undefined];
-  const roots: string[] = [];
-  try {
-    const files: string[] = [];
-    for (const variant of variants) {
-      const root = `${REPO_ROOT}/workshop-steps/.tmp-${crypto.randomUUID().slice(0, 8)}`;
-      roots.push(root);
-      const copy = `${root}/${step.id}`;
-      await copyFolder(step.dir, copy);
-      if (variant) await Deno.copyFile(variant, `${copy}/${step.files[0]}`);
-      files.push(`${copy}/checkpoint_test.ts`);
-    }
-    const timeoutMs = 60_000 + 30_000 * files.length;
-    return { run: await runCheckpoint(files, { databaseUrl, cwd: REPO_ROOT, timeoutMs }), files };
-  } finally {
-    for (const root of roots) await Deno.remove(root, { recursive: true }).catch(() => {});
-  }
-}
-
-async function copyFolder(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyFolder(`${from}/${entry.name}`, `${to}/${entry.name}`);
-    else if (entry.isFile) await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
-  }
+  return runVariants(step, variants, { databaseUrl });
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, results in input order. */

@@ -30,6 +30,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { sqlstate } from "../database.ts";
 import { type CheckpointDatabase, prepareCheckpointDatabase, sensorsTableExists } from "./checkpoint_database.ts";
+import { checkpointSeed, SEED_ENV, type SeededRandom, seededRandom } from "./checkpoint_seed.ts";
 import { STEP_FOLDER, stepLabel } from "./steps.ts";
 
 /** The environment variable naming the JSON-lines file checkpoint verdicts are appended to. */
@@ -48,6 +49,8 @@ export interface CheckpointVerdict {
   message?: string;
   /** The checkpoint could not judge the learner's code at all (no database, no schema): not the learner's fault. */
   setup?: boolean;
+  /** The seed of the run's scenarios (failures only): `LEAKLAB_SEED=<seed>` runs them again. */
+  seed?: number;
   /** What the learner's code printed through `console` during this test, one entry per call. */
   output: string[];
 }
@@ -103,6 +106,16 @@ export interface Checkpoint {
   /** `workshop-steps/<step>/<edit>`: the file named in failures. */
   readonly file: string;
   /**
+   * This run's seed ({@linkcode SEED_ENV} or a new one): every failure message
+   * prints it with the command that re-runs the same scenarios.
+   */
+  readonly seed: number;
+  /**
+   * Repeatable draws from {@linkcode Checkpoint.seed} for the facts a scenario
+   * varies; a `label` per test or scenario keeps their draws apart.
+   */
+  random(label: string): SeededRandom;
+  /**
    * A test for `Deno.test(step.test(name, fn))`, sanitizers on. Anything the
    * learner's code throws is turned into a {@linkcode CheckpointFailure} that
    * still names the file. (`Deno.test` is called in the checkpoint file so
@@ -137,13 +150,20 @@ export function checkpoint(options: CheckpointOptions): Checkpoint {
     );
   }
   const file = `workshop-steps/${id}/${options.edit}`;
+  const seed = checkpointSeed();
   const database = options.database === false ? undefined : databaseBeforeTests();
 
   const failure = (problem: string, cause?: unknown) =>
     new CheckpointFailure(
       id,
       problem,
-      failureMessage({ label, problem, file, hint: `Stuck? \`deno task hint ${label}\` gives the next hint.` }),
+      failureMessage({
+        label,
+        problem,
+        file,
+        hint: `Stuck? \`deno task hint ${label}\` gives the next hint.`,
+        seed: seedLine(seed, label),
+      }),
       cause === undefined ? undefined : { cause },
     );
 
@@ -160,6 +180,8 @@ export function checkpoint(options: CheckpointOptions): Checkpoint {
     step: id,
     label,
     file,
+    seed,
+    random: (label) => seededRandom(seed, label),
     test(name, fn) {
       return {
         name,
@@ -180,7 +202,7 @@ export function checkpoint(options: CheckpointOptions): Checkpoint {
             }
             const reported = error instanceof CheckpointFailure ? error : failure(describeThrow(error, file), error);
             await appendVerdict(
-              verdict(name, printed.lines, { problem: reported.problem, message: reported.message }),
+              verdict(name, printed.lines, { problem: reported.problem, message: reported.message, seed }),
             );
             throw reported;
           } finally {
@@ -199,6 +221,11 @@ export function checkpoint(options: CheckpointOptions): Checkpoint {
   };
 }
 
+/** The line of a failure message that says how to run the same scenarios again. */
+export function seedLine(seed: number, label: string): string {
+  return `These scenarios came from seed ${seed}: \`${SEED_ENV}=${seed} deno task check ${label}\` runs them again.`;
+}
+
 /** The pieces of a failure message, in the order a learner reads them. */
 export interface FailureMessageParts {
   /** The step's label: "3", "4b". */
@@ -209,11 +236,14 @@ export interface FailureMessageParts {
   file: string;
   /** Where the next hint is (never the hint itself). */
   hint: string;
+  /** How to run the same scenarios again (the seed). @default none */
+  seed?: string;
 }
 
 /** "Step N is not solved yet", the problem, the file to edit and where the next hint is. */
 export function failureMessage(parts: FailureMessageParts): string {
-  return `Step ${parts.label} is not solved yet.\n\n${indent(parts.problem)}\n\nEdit ${parts.file}\n${parts.hint}\n`;
+  return `Step ${parts.label} is not solved yet.\n\n${indent(parts.problem)}\n\nEdit ${parts.file}\n${parts.hint}\n` +
+    (parts.seed ? `${parts.seed}\n` : "");
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { type CheckpointVerdict, REPORT_ENV } from "./checkpoint.ts";
+import { REPO_ROOT, type WorkshopStep } from "./steps.ts";
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -149,4 +150,49 @@ function classify(code: number, verdicts: CheckpointVerdict[]): CheckpointRun["o
 
 function parseVerdicts(text: string): CheckpointVerdict[] {
   return text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as CheckpointVerdict);
+}
+
+/** Options for {@linkcode runVariants}: {@linkcode RunCheckpointOptions} without `cwd` (always the repository). */
+export type RunVariantsOptions = Omit<RunCheckpointOptions, "cwd" | "timeoutMs">;
+
+/**
+ * Runs a step's checkpoint once per variant of the learner's file, all in one
+ * `deno test` process: each variant is copied over the starter in its own
+ * copy of the step folder, `workshop-steps/.tmp-<id>/<step-id>/` (so the
+ * `leak-lab/` import map and the step's name apply), removed afterwards.
+ * `undefined` runs the untouched starter. Tell the variants' verdicts apart
+ * with {@linkcode verdictsOf} and the returned checkpoint files.
+ */
+export async function runVariants(
+  step: Pick<WorkshopStep, "id" | "dir" | "files">,
+  variants: readonly (string | undefined)[],
+  options: RunVariantsOptions = {},
+): Promise<{ run: CheckpointRun; files: string[] }> {
+  if (variants.length === 0) throw new RangeError("Cannot run variants as 'variants' is empty: name at least one");
+  const roots: string[] = [];
+  try {
+    const files: string[] = [];
+    for (const variant of variants) {
+      const root = `${REPO_ROOT}/workshop-steps/.tmp-${crypto.randomUUID().slice(0, 8)}`;
+      roots.push(root);
+      const copy = `${root}/${step.id}`;
+      await copyFolder(step.dir, copy);
+      if (variant) await Deno.copyFile(variant, `${copy}/${step.files[0]}`);
+      files.push(`${copy}/checkpoint_test.ts`);
+    }
+    const timeoutMs = 60_000 + 30_000 * files.length;
+    return { run: await runCheckpoint(files, { ...options, cwd: REPO_ROOT, timeoutMs }), files };
+  } finally {
+    for (const root of roots) await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Copies a step folder but its `wrong/` and `correct/` attempts (the copy needs only what its checkpoint reads). */
+async function copyFolder(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory && (entry.name === "wrong" || entry.name === "correct")) continue;
+    if (entry.isDirectory) await copyFolder(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    else if (entry.isFile) await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
+  }
 }

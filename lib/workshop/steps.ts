@@ -29,6 +29,11 @@ export interface WorkshopStep {
   hints: string[];
   /** The known-wrong attempts in `wrong/` (file names, sorted); each is a whole version of the learner's file. */
   wrong: string[];
+  /**
+   * Correct attempts in `correct/` (file names, sorted): unusual styles that
+   * must pass, so no checkpoint requires one way of writing the fix.
+   */
+  correct: string[];
 }
 
 /** One known-wrong attempt: what it gets wrong, and what its checkpoint failure must say. */
@@ -39,6 +44,14 @@ export interface WrongAttempt {
   mistake: string;
   /** From its `// Expect: "…"` line: a phrase the checkpoint's failure message must contain. */
   expect: string;
+}
+
+/** One correct attempt in an unusual style: it must pass its checkpoint. */
+export interface CorrectAttempt {
+  /** The file name in `correct/`. */
+  name: string;
+  /** From its `// Correct: …` line. */
+  why: string;
 }
 
 /** `NN-slug`, or `NNx-slug` for a step inserted after NN. */
@@ -97,6 +110,7 @@ export async function listSteps(stepsDir = STEPS_DIR): Promise<WorkshopStep[]> {
       checkpoint: `${dir}/checkpoint_test.ts`,
       hints,
       wrong: (await fileNames(`${dir}/wrong`).catch(() => [])).filter((name) => name.endsWith(".ts")),
+      correct: (await fileNames(`${dir}/correct`).catch(() => [])).filter((name) => name.endsWith(".ts")),
     });
   }
   return steps.sort((a, b) => (a.id < b.id ? -1 : 1)); // "04-…" < "04b-…" < "05-…"
@@ -148,6 +162,22 @@ export async function readWrongAttempt(step: WorkshopStep, name: string): Promis
     );
   }
   return { name, mistake, expect };
+}
+
+/**
+ * What a `correct/*.ts` file says about itself: its `// Correct: …` line,
+ * why it is right although it is not the solution's style.
+ * @throws {Error} naming the file when the line is missing
+ */
+export async function readCorrectAttempt(step: WorkshopStep, name: string): Promise<CorrectAttempt> {
+  const text = await Deno.readTextFile(`${step.dir}/correct/${name}`);
+  const why = text.match(/^\/\/ Correct: (.+)$/m)?.[1]?.trim();
+  if (!why) {
+    throw new Error(
+      `workshop-steps/${step.id}/correct/${name} must start with a "// Correct: …" line saying why it is right.`,
+    );
+  }
+  return { name, why };
 }
 
 async function fileNames(dir: string): Promise<string[]> {
