@@ -1,0 +1,34 @@
+// Mistake: takes a request that resolved with nothing for a failed one: failedBefore gains requests that succeeded.
+// Expect: "which succeeded"
+/**
+ * Step 1: reproduce the outage and say when it started — a known-wrong attempt, kept so CI proves the checkpoint
+ * rejects it.
+ *
+ * @module
+ */
+import { PoolExhaustedError } from "leak-lab/pool.ts";
+
+/** Where a run of requests first found the pool exhausted. */
+export interface Exhaustion {
+  request: number;
+  error: PoolExhaustedError;
+  failedBefore: number[];
+}
+
+/** Sends up to `maxRequests` requests and stops at the first one that finds the pool exhausted. */
+export async function findExhaustion(
+  sendRequest: () => Promise<unknown>,
+  maxRequests: number,
+): Promise<Exhaustion | undefined> {
+  const failedBefore: number[] = [];
+  for (let request = 1; request <= maxRequests; request++) {
+    try {
+      const result = await sendRequest();
+      if (result === undefined || result === null) failedBefore.push(request);
+    } catch (error) {
+      if (error instanceof PoolExhaustedError) return { request, error, failedBefore };
+      failedBefore.push(request);
+    }
+  }
+  return undefined;
+}
