@@ -61,7 +61,8 @@ Deno.test("step.expect() throws a CheckpointFailure naming the problem, the file
   assertEquals(
     failure.message,
     "Step 3 is not solved yet.\n\n  Request 3 kept its connection.\n\n" +
-      "Edit workshop-steps/03-fix-with-finally/list_sensors.ts\nStuck? `deno task hint 3` gives the next hint.\n",
+      "Edit workshop-steps/03-fix-with-finally/list_sensors.ts\nStuck? `deno task hint 3` gives the next hint.\n" +
+      `These scenarios came from seed ${step.seed}: \`LEAKLAB_SEED=${step.seed} deno task check 3\` runs them again.\n`,
   );
   const cause = new Error("underlying");
   assertEquals(assertThrows(() => step.fail("Nope.", cause), CheckpointFailure).cause, cause);

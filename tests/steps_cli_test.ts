@@ -59,6 +59,8 @@ Deno.test("deno task check runs the next step's checkpoint and prints its failur
     assertStringIncludes(check.out, "that is a query failure, not exhaustion");
     assertStringIncludes(check.out, "Edit workshop-steps/01-reproduce-exhaustion/find_exhaustion.ts");
     assertStringIncludes(check.out, "Stuck? `deno task hint 1` shows hint 1 of 3.");
+    const seed = check.out.match(/These scenarios came from seed (\d+): `LEAKLAB_SEED=\1 deno task check 1` runs/)?.[1];
+    assert(seed, `the failure prints its seed and the command that re-runs it:\n${check.out}`);
     const [step] = await listSteps();
     assert(!step.hints.some((hint) => check.out.includes(hint)), "a failure names the hint command, never a hint");
     assert(!check.out.includes("What your code printed"), "the starter prints nothing");
