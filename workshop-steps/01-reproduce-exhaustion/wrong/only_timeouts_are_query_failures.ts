@@ -1,5 +1,5 @@
 // Mistake: takes SQLSTATE 57014 for the only kind of failed request: any other error is reported as the exhaustion.
-// Expect: "that is a query failure (SQLSTATE"
+// Expect: "not a PoolExhaustedError"
 /**
  * Step 1: reproduce the outage and say when it started — a known-wrong attempt, kept so CI proves the checkpoint
  * rejects it.

@@ -1,5 +1,5 @@
 // Mistake: retries a request whose query failed: every retry is one more request, and one more leaked connection.
-// Expect: "some requests were sent more than once"
+// Expect: "sent more than once"
 /**
  * Step 1: reproduce the outage and say when it started — a known-wrong attempt, kept so CI proves the checkpoint
  * rejects it.
