@@ -1,0 +1,18 @@
+// Correct: sync `using` on the lease: Lease is Disposable too, and the awaited query ends before the block does.
+/**
+ * Step 3: the handler behind GET /sensors — a correct attempt in another style than the solution's, kept so CI proves the
+ * checkpoint accepts it.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The latest sensor readings, in their own `list_sensors` scope. */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    using conn = await pool.acquire();
+    const rows = await readSensors(conn, faults);
+    return rows;
+  });
+}

@@ -1,0 +1,20 @@
+// Mistake: releases in .then() only: a failed query skips the callback and keeps the connection.
+// Expect: "and its connection never came back"
+/**
+ * Step 3: the handler behind GET /sensors — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The latest sensor readings, in their own `list_sensors` scope. */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    const conn = await pool.acquire();
+    return await readSensors(conn, faults).then((rows) => {
+      conn.release();
+      return rows;
+    });
+  });
+}
