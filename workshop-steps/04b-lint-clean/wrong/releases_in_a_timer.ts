@@ -1,0 +1,85 @@
+// Mistake: hotSensors() releases in `finally` through setTimeout, "to let the query settle": a callback the rule cannot prove runs.
+// Expect: "`finally` releases only inside a callback"
+
+/**
+ * Step 4b: the sensor dashboard's queries — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** Readings recorded at or after a time, oldest first. */
+export const SINCE_QUERY = "SELECT * FROM sensors WHERE recorded_at >= $1::timestamptz ORDER BY recorded_at";
+/** The sensors that ever read above a value. */
+export const HOT_QUERY = "SELECT DISTINCT sensor_id FROM sensors WHERE value > $1 ORDER BY sensor_id";
+/** How many readings there are. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+/** One snapshot for every query until COMMIT: the readings and the count agree. */
+export const SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/** The readings and the row count, as seen by one snapshot. */
+export interface SnapshotReport {
+  readings: unknown[];
+  total: number;
+}
+
+/**
+ * The readings recorded at or after `since`, oldest first. A `since` Postgres
+ * cannot read as a time ("last tuesday") fails with SQLSTATE 22007.
+ */
+export async function readingsSince(pool: TracedPool, since: string): Promise<unknown[]> {
+  // Released when the function exits, however it exits: a `since` Postgres rejects included.
+  await using conn = await pool.acquire();
+  const { rows } = await conn.query(SINCE_QUERY, [since]);
+  return rows;
+}
+
+/** The newest reading. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function newestReading(pool: TracedPool, faults: FaultSchedule): Promise<unknown> {
+  // No catch: the error reaches the caller, and the connection goes back on success too.
+  await using conn = await pool.acquire();
+  const [newest] = await readSensors(conn, faults);
+  return newest;
+}
+
+/** The latest 10 readings, newest first. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function latestReadings(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  // The release is no longer a callback that runs only when the query succeeds.
+  await using conn = await pool.acquire();
+  return await readSensors(conn, faults);
+}
+
+/** The sensor ids in a query result. */
+const sensorIds = (result: { rows: Record<string, unknown>[] }) => result.rows.map((row) => String(row.sensor_id));
+
+/** The ids of the sensors that ever read above `threshold`, sorted. */
+export async function hotSensors(pool: TracedPool, threshold: number): Promise<string[]> {
+  const conn = await pool.acquire();
+  try {
+    return sensorIds(await conn.query(HOT_QUERY, [threshold]));
+  } finally {
+    setTimeout(() => conn.release(), 0);
+  }
+}
+
+/**
+ * The latest 10 readings and the row count, from one snapshot so the two
+ * agree. Fails with SQLSTATE 57014 when `faults` says so, after rolling back.
+ */
+export async function snapshotReport(pool: TracedPool, faults: FaultSchedule): Promise<SnapshotReport> {
+  // Covered from the acquire on, so a failing BEGIN releases it too. The catch stays: it ends the transaction, so
+  // the connection goes back clean instead of inside an aborted transaction.
+  await using conn = await pool.acquire();
+  await conn.query(SNAPSHOT);
+  try {
+    const readings = await readSensors(conn, faults);
+    const { rows } = await conn.query<{ total: number }>(COUNT_QUERY);
+    await conn.query("COMMIT");
+    return { readings, total: rows[0].total };
+  } catch (error) {
+    await conn.query("ROLLBACK");
+    throw error;
+  }
+}
