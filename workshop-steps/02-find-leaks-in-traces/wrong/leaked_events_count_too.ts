@@ -1,0 +1,41 @@
+// Mistake: adds the lease ids of connection_leaked events to the unreturned ones: a connection that outlived its request but came back later is reported.
+// Expect: "connection_leaked says a connection outlived its request"
+/**
+ * Step 2: find the leaking requests in traces — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  leaseIds: number[];
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    const returned = new Set(leaseIdsIn(trace, "connection_returned_safely"));
+    const unreturned = leaseIdsIn(trace, "connection_acquired").filter((id) => !returned.has(id));
+    // The pool itself says which leaked: trust it too.
+    const flagged = leaseIdsIn(trace, "connection_leaked");
+    const leaked = [...new Set([...unreturned, ...flagged])].sort((a, b) => a - b);
+    if (leaked.length > 0) found.push({ traceId, leaseIds: leaked });
+  }
+  return found;
+}

@@ -1,0 +1,41 @@
+// Mistake: looks for unreturned connections only in failed requests (status ERROR): a request that succeeded and kept its connection is missed.
+// Expect: "a leak need not come with an error"
+/**
+ * Step 2: find the leaking requests in traces — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/** A trace (one request) that took connections and never gave them back. */
+export interface LeakingTrace {
+  traceId: string;
+  leaseIds: number[];
+}
+
+/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
+function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
+  return spans
+    .flatMap((span) => span.events.filter((event) => event.name === eventName))
+    .map((event) => Number(event.attributes?.["lease.id"]))
+    .sort((a, b) => a - b);
+}
+
+/** The traces among `spans` that leaked at least one connection. */
+export function findLeakingTraces(spans: readonly ReadableSpan[]): LeakingTrace[] {
+  const byTrace = new Map<string, ReadableSpan[]>();
+  for (const span of spans) {
+    const traceId = span.spanContext().traceId;
+    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+  }
+  const found: LeakingTrace[] = [];
+  for (const [traceId, trace] of byTrace) {
+    // A leak comes from an error path, so only failed requests need a look.
+    if (!trace.some((span) => span.status.code === SpanStatusCode.ERROR)) continue;
+    const returned = new Set(leaseIdsIn(trace, "connection_returned_safely"));
+    const leaked = leaseIdsIn(trace, "connection_acquired").filter((id) => !returned.has(id));
+    if (leaked.length > 0) found.push({ traceId, leaseIds: leaked });
+  }
+  return found;
+}
