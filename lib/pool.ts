@@ -27,6 +27,7 @@
  * @module
  */
 import { context, SpanStatusCode } from "@opentelemetry/api";
+// @ts-types="@types/pg"
 import type pg from "pg";
 import { describeConnectionError } from "./postgres.ts";
 import { SiteCapture } from "./pool/acquire_site.ts";

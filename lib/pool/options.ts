@@ -5,6 +5,7 @@
  * @module
  */
 import { metrics, trace } from "@opentelemetry/api";
+// @ts-types="@types/pg"
 import type pg from "pg";
 import type { Attributes, Meter, PgPoolConfig, Tracer } from "../util/public_types.ts";
 import { connectionTarget, parsePostgresUrl } from "../postgres.ts";

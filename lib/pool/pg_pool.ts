@@ -17,6 +17,7 @@
  *
  * @module
  */
+// @ts-types="@types/pg"
 import pg from "pg";
 import type { ResolvedPoolOptions } from "./options.ts";
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+// @ts-types="@types/pg"
 import pg from "pg";
 
 /** Where to send the cancel requests from, and where to report trouble. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+// @ts-types="@types/pg"
 import pg from "pg";
 import { describeConnectionError, parsePostgresUrl } from "./connection_errors.ts";
 

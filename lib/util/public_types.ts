@@ -9,6 +9,7 @@
  */
 import type * as otel from "@opentelemetry/api";
 import type * as sdk from "@opentelemetry/sdk-trace-base";
+// @ts-types="@types/pg"
 import type * as pg from "pg";
 
 /** Span or event attributes (`@opentelemetry/api`). */
