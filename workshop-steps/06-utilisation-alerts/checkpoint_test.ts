@@ -23,11 +23,13 @@ import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
 import { listOf } from "leak-lab/workshop/checkpoint_checks.ts";
 import type { SeededRandom } from "leak-lab/workshop/checkpoint_seed.ts";
 import { backendsOf, checkpointPool } from "leak-lab/workshop/checkpoint_database.ts";
-import { CRITICAL_PERCENT, type Utilisation, utilisation, WARNING_PERCENT } from "./utilisation.ts";
+import { CRITICAL_PERCENT, utilisation, WARNING_PERCENT } from "./utilisation.ts";
 
 const step: Checkpoint = checkpoint({ edit: "utilisation.ts" });
 const { warningPercent, criticalPercent } = ALERT_THRESHOLDS.utilisation;
 type Level = "ok" | "warning" | "critical";
+/** What utilisation() returned, read without trusting its type (an attempt may change its own Utilisation). */
+type Said = { percent?: unknown; level?: unknown };
 const LEVELS: readonly Level[] = ["ok", "warning", "critical"];
 
 const levelOf = (percent: number): Level =>
@@ -64,7 +66,7 @@ function accepted(stats: PoolStats): Accepted {
 
 function isRight(stats: PoolStats, got: unknown): boolean {
   const want = accepted(stats);
-  const reading = got as Partial<Utilisation> | null | undefined;
+  const reading = got as Said | null | undefined;
   return typeof reading?.percent === "number" && want.percents.includes(reading.percent) &&
     want.levels.includes(reading.level as Level);
 }
@@ -94,7 +96,7 @@ function gotText(got: unknown): string {
   if (got === null || typeof got !== "object" || typeof (got as { then?: unknown }).then === "function") {
     return `utilisation() returned ${got instanceof Promise ? "a Promise" : said(got)}`;
   }
-  const { percent, level } = got as Partial<Utilisation>;
+  const { percent, level } = got as Said;
   return `utilisation() said ${said(percent)}${typeof percent === "number" ? " %" : ""}, ${said(level)}`;
 }
 
@@ -120,6 +122,17 @@ interface Misreading {
 }
 
 const share = (n: number, max: number) => Math.round((n / max) * 100);
+
+/** "utilisation() rounded down: …", with the floating-point reason when the share is a whole percent. */
+function rounded(way: "down" | "up", stats: PoolStats, got: number): string {
+  const { active, max } = stats;
+  const want = accepted(stats);
+  const noise = Number.isInteger(want.exact) && (active / max) * 100 !== want.exact
+    ? ` (${active} / ${max} * 100 is ${(active / max) * 100} in floating point, and rounding it ${way} gives ${got})`
+    : "";
+  return `utilisation() rounded ${way}: ${active} of ${max} is ${percentText(want)}, not ${got} %${noise}; ` +
+    "percent is rounded to the nearest whole percent.";
+}
 
 /** The known misreadings, most telling first. */
 const MISREADINGS: readonly Misreading[] = [
@@ -189,15 +202,14 @@ const MISREADINGS: readonly Misreading[] = [
   },
   {
     percent: ({ active, max }) => Math.floor((active * 100) / max),
-    say: (stats, got) =>
-      `utilisation() rounded down: ${stats.active} of ${stats.max} is ${percentText(accepted(stats))}, not ` +
-      `${got} % (percent is rounded to the nearest whole percent).`,
+    matches: (got, { active, max }) =>
+      [Math.floor((active * 100) / max), Math.floor((active / max) * 100)].includes(got),
+    say: (stats, got) => rounded("down", stats, got),
   },
   {
     percent: ({ active, max }) => Math.ceil((active * 100) / max),
-    say: (stats, got) =>
-      `utilisation() rounded up: ${stats.active} of ${stats.max} is ${percentText(accepted(stats))}, not ` +
-      `${got} % (percent is rounded to the nearest whole percent).`,
+    matches: (got, { active, max }) => [Math.ceil((active * 100) / max), Math.ceil((active / max) * 100)].includes(got),
+    say: (stats, got) => rounded("up", stats, got),
   },
   {
     percent: ({ active, max }, earlier) =>
@@ -212,10 +224,62 @@ const MISREADINGS: readonly Misreading[] = [
 ];
 
 function explains(m: Misreading, row: Row, earlier: readonly Row[]): boolean {
-  const got = (row.got as Partial<Utilisation> | undefined)?.percent;
+  const got = (row.got as Said | undefined)?.percent;
   if (typeof got !== "number" || accepted(row.stats).percents.includes(got)) return false;
   return m.matches ? m.matches(got, row.stats, earlier) : m.percent(row.stats, earlier) === got;
 }
+
+/** A way to pick the level wrongly from the right percent, and what to say about it. */
+interface LevelMisreading {
+  level(stats: PoolStats): Level;
+  say(stats: PoolStats, got: Level): string;
+}
+
+const byPercent = (percent: number, strict: boolean): Level =>
+  (strict ? percent > criticalPercent : percent >= criticalPercent)
+    ? "critical"
+    : (strict ? percent > warningPercent : percent >= warningPercent)
+    ? "warning"
+    : "ok";
+
+/** The known ways to pick the level wrongly, most telling first. */
+const LEVEL_MISREADINGS: readonly LevelMisreading[] = [
+  {
+    level: (stats) => byPercent(accepted(stats).percent, true),
+    say: (stats) => {
+      const want = accepted(stats);
+      return `At exactly ${want.percent} % the level is already "${want.level}": each level starts at its ` +
+        `threshold (${warningPercent} % is a warning, ${criticalPercent} % critical), so compare with >=, not >.`;
+    },
+  },
+  {
+    level: (stats) => stats.available === 0 ? "critical" : accepted(stats).percent >= warningPercent ? "warning" : "ok",
+    say: (stats) =>
+      `At ${percentText(accepted(stats))} the level is "critical", yet utilisation() said "warning": it said ` +
+      `"critical" only once no connection was left. Critical starts at ${criticalPercent} %, so the page comes ` +
+      "before the outage, not with it.",
+  },
+  {
+    level: (stats) => accepted(stats).percent >= warningPercent ? "warning" : "ok",
+    say: (stats) =>
+      `At ${percentText(accepted(stats))} the level is "critical", yet utilisation() said "warning": "critical" from ` +
+      `${criticalPercent} %, whatever else is also true of the pool (it is at least ${warningPercent} % too).`,
+  },
+  {
+    level: (stats) => levelOf(share(stats.leaked, stats.max)),
+    say: ({ leaked, max, active }) =>
+      `The percent is right, the level is not: it follows only the leaked connections (${leaked} of ${max}), ` +
+      `while the percent counts all ${active} checked out. The level is that of the percent: "ok" below ` +
+      `${warningPercent} %, "warning" from ${warningPercent} %, "critical" from ${criticalPercent} %.`,
+  },
+  {
+    level: (stats) => levelOf(share(stats.active - stats.leaked, stats.max)),
+    say: ({ leaked, max, active }) =>
+      `The percent is right, the level is not: it leaves the ${leaked} leaked connection(s) out (${
+        active - leaked
+      } of ${max}), while the percent counts all ${active} checked out.`,
+  },
+];
 
 /** A level mistake: the percent is right, the level follows something else. */
 function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[], level: Level): string {
@@ -225,7 +289,7 @@ function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[
   const rank = (l: Level) => LEVELS.indexOf(l);
   const higher = rank(level) > Math.max(...want.levels.map(rank));
   const before = [...earlier].reverse().find((e) =>
-    (e.got as Partial<Utilisation> | undefined)?.level === level && e.stats.active / e.stats.max > active / max
+    (e.got as Said | undefined)?.level === level && e.stats.active / e.stats.max > active / max
   );
   if (higher && before) {
     const where = scenario.includes(before) ? "" : " in an earlier pool";
@@ -233,15 +297,18 @@ function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[
       `at ${before.stats.active} of ${before.stats.max}${where} (after ${before.what}): the level is the one of the ` +
       "stats it is given now, not of an earlier call.";
   }
-  const edge = want.exact === warningPercent || want.exact === criticalPercent;
-  if (edge && rank(level) < rank(want.level)) {
-    return `At exactly ${want.exact} % the level is already "${want.level}": each level starts at its ` +
-      `threshold (${warningPercent} % is a warning, ${criticalPercent} % critical), so compare with >=, not >.`;
-  }
-  if (want.level === "critical" && level === "warning") {
-    return `At ${percentText(want)} the level is "critical", yet utilisation() said "warning": "critical" from ` +
-      `${criticalPercent} %, whatever else is also true of the pool (it is at least ${warningPercent} % too).`;
-  }
+  // The level rule that explains the most readings of this scenario (where the percent was right) wins.
+  const best = LEVEL_MISREADINGS
+    .filter((m) => m.level(stats) === level)
+    .map((m) => ({
+      m,
+      score: scenario.filter((r) => {
+        const said = r.got as Said | undefined;
+        return accepted(r.stats).percents.includes(said?.percent as number) && m.level(r.stats) === said?.level;
+      }).length,
+    }))
+    .sort((a, b) => b.score - a.score)[0];
+  if (best) return best.m.say(stats, level);
   return `The percent is right, the level is not: "ok" below ${warningPercent} %, "warning" from ` +
     `${warningPercent} %, "critical" from ${criticalPercent} %.`;
 }
@@ -288,7 +355,7 @@ function diagnose(row: Row, scenario: readonly Row[]): string {
 function alertSentence(rows: readonly Row[]): string {
   const outageAt = rows.findIndex((row) => row.exhausted);
   const beforeOutage = outageAt === -1 ? rows : rows.slice(0, outageAt);
-  const critical = beforeOutage.findIndex((row) => (row.got as Partial<Utilisation> | undefined)?.level === "critical");
+  const critical = beforeOutage.findIndex((row) => (row.got as Said | undefined)?.level === "critical");
   const due = rows.findIndex((row) => accepted(row.stats).levels.includes("critical"));
   const outage = outageAt === -1 ? undefined : rows[outageAt].request;
   if (critical === -1) {
@@ -419,16 +486,16 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
     request++;
     if (kind === "busy") {
       busy.push({ request, lease: await pool.acquire() });
-      reading(`request ${request} (still running, holding its connection)`);
+      reading(`request ${request} took a connection and is still running`);
     } else if (kind === "leak-query") {
       await badQueryWithLeak(pool, failing).catch(() => {});
-      reading(`request ${request} (its query failed and it kept its connection)`);
+      reading(`request ${request}'s query failed and it kept its connection`);
     } else {
       const mine = request;
       await pool.scope("ends_without_release", async () => {
         kept.push({ request: mine, lease: await pool.acquire() });
       });
-      reading(`request ${request} (it ended without returning its connection)`);
+      reading(`request ${request} ended without returning its connection`);
     }
   };
   const down = (which: "busy" | "kept") => {
@@ -451,7 +518,7 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
       if (okAt.has(n) && pool.stats().active < max) {
         request++;
         await badQueryWithLeak(pool, succeeding);
-        reading(`request ${request} (its query succeeded and it returned its connection)`);
+        reading(`request ${request}'s query succeeded and it returned its connection`);
       }
       if (downsAt.has(n) && pool.stats().active < max && (busy.length > 0 || kept.length > 0)) {
         const which = busy.length > 0 && (kept.length === 0 || random.next() < 0.5) ? "busy" : "kept";

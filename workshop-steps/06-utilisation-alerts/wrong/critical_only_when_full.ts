@@ -1,5 +1,5 @@
 // Mistake: critical only once no connection is left: the page comes with the outage, not before it.
-// Expect: "whatever else is also true of the pool"
+// Expect: "only once no connection was left"
 /**
  * Step 6: page someone before the pool runs dry — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
  *

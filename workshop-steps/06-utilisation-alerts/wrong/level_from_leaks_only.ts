@@ -1,5 +1,5 @@
 // Mistake: the percent counts every checked-out connection, but the level follows the leaked ones only.
-// Expect: "The percent is right, the level is not"
+// Expect: "it follows only the leaked connections"
 /**
  * Step 6: page someone before the pool runs dry — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
  *
