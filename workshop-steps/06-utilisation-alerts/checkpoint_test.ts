@@ -148,34 +148,53 @@ const MISREADINGS: readonly Misreading[] = [
       `utilisation() did not round: percent is a whole percent, ${accepted(stats).percent} here, not ${said(got)}.`,
   },
   {
+    percent: ({ available, total }) => (total > 0 ? Math.max(0, Math.round((1 - available / total) * 100)) : 0),
+    say: ({ available, total, max }) =>
+      `utilisation() compared stats.available with stats.total: available (${available}) counts against max ` +
+      `(${max}), total (${total}) only the connections opened so far, so the two do not make a share until every ` +
+      "connection is open.",
+  },
+  {
     percent: ({ active, leaked, max }) => share(active - leaked, max),
+    matches: (got, { active, leaked, max }) => leaked > 0 && got === share(active - leaked, max),
     say: () =>
       "utilisation() left the leaked connections out: a leaked connection is as unavailable to the next " +
       "request as a busy one.",
   },
   {
     percent: ({ active, leaked, max }) => share(active + leaked, max),
+    matches: (got, { active, leaked, max }) => leaked > 0 && got === share(active + leaked, max),
     say: ({ active, leaked, max }, got) =>
       `utilisation() counted the leaked connections twice: stats.leaked (${leaked}) is a part of stats.active ` +
       `(${active}), not extra connections. It over-alerts: ${got} % while ${active} of ${max} are out.`,
   },
   {
     percent: ({ leaked, max }) => share(leaked, max),
+    matches: (got, { active, leaked, max }) => active > leaked && got === share(leaked, max),
     say: ({ active, leaked }) =>
       `utilisation() counted only the leaked connections: the ${active - leaked} busy with live requests are ` +
       "in use too.",
   },
   {
     percent: ({ active, waiting, max }) => share(active + waiting, max),
+    matches: (got, { active, waiting, max }) => waiting > 0 && got === share(active + waiting, max),
     say: ({ active, waiting, max }) =>
       `utilisation() counted the ${waiting} request(s) waiting for a connection (stats.waiting) as in use: ` +
       `they hold none yet; ${active} of ${max} are checked out.`,
   },
   {
     percent: ({ total, max }) => share(total, max),
+    matches: (got, { total, idle, max }) => idle > 0 && got === share(total, max),
     say: ({ total, idle }) =>
       `utilisation() counted the ${idle} idle connection(s) as in use: stats.total (${total}) is every open ` +
       "connection, idle ones included, and an idle one is ready for the next request.",
+  },
+  {
+    percent: ({ total, idle, max }) => share(total - idle, max),
+    say: ({ total, idle, active }) =>
+      `utilisation() counted total - idle (${total} - ${idle}) as in use: stats.total also counts a connection the ` +
+      `pool is still opening for a request that has none yet, so it reads high while only ${active} are handed ` +
+      "out (stats.active).",
   },
   {
     percent: ({ max, idle }) => share(max - idle, max),
@@ -266,6 +285,18 @@ const LEVEL_MISREADINGS: readonly LevelMisreading[] = [
       `${criticalPercent} %, whatever else is also true of the pool (it is at least ${warningPercent} % too).`,
   },
   {
+    level: ({ active, max }) =>
+      active >= Math.round((max * criticalPercent) / 100)
+        ? "critical"
+        : active >= Math.round((max * warningPercent) / 100)
+        ? "warning"
+        : "ok",
+    say: ({ active, max }) =>
+      `utilisation() turned the thresholds into connection counts and rounded them: ${criticalPercent} % of ${max} ` +
+      `is ${(max * criticalPercent) / 100} connections and ${warningPercent} % is ${(max * warningPercent) / 100}, ` +
+      `so at ${active} of ${max} the level follows the rounding, not the thresholds.`,
+  },
+  {
     level: (stats) => levelOf(share(stats.leaked, stats.max)),
     say: ({ leaked, max, active }) =>
       `The percent is right, the level is not: it follows only the leaked connections (${leaked} of ${max}), ` +
@@ -282,7 +313,13 @@ const LEVEL_MISREADINGS: readonly LevelMisreading[] = [
 ];
 
 /** A level mistake: the percent is right, the level follows something else. */
-function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[], level: Level): string {
+function levelMistake(
+  row: Row,
+  earlier: readonly Row[],
+  scenario: readonly Row[],
+  all: readonly Row[],
+  level: Level,
+): string {
   const { stats } = row;
   const { active, max } = stats;
   const want = accepted(stats);
@@ -302,7 +339,7 @@ function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[
     .filter((m) => m.level(stats) === level)
     .map((m) => ({
       m,
-      score: scenario.filter((r) => {
+      score: all.filter((r) => {
         const said = r.got as Said | undefined;
         return accepted(r.stats).percents.includes(said?.percent as number) && m.level(r.stats) === said?.level;
       }).length,
@@ -318,7 +355,7 @@ function levelMistake(row: Row, earlier: readonly Row[], scenario: readonly Row[
  * misread the counters, the one that explains the most readings of this
  * scenario first. `earlier` is every reading before this one, of any pool.
  */
-function diagnose(row: Row, scenario: readonly Row[]): string {
+function diagnose(row: Row, scenario: readonly Row[], all: readonly Row[]): string {
   const { stats } = row;
   const earlier = HISTORY.slice(0, row.index);
   const got = row.got;
@@ -341,10 +378,10 @@ function diagnose(row: Row, scenario: readonly Row[]): string {
         said(level)
       }.`;
     }
-    return levelMistake(row, earlier, scenario, level as Level);
+    return levelMistake(row, earlier, scenario, all, level as Level);
   }
   const candidates = MISREADINGS.filter((m) => explains(m, row, earlier));
-  const score = (m: Misreading) => scenario.filter((r) => explains(m, r, HISTORY.slice(0, r.index))).length;
+  const score = (m: Misreading) => all.filter((r) => explains(m, r, HISTORY.slice(0, r.index))).length;
   const best = candidates.map((m) => ({ m, score: score(m) })).sort((a, b) => b.score - a.score)[0];
   if (best) return best.m.say(stats, percent, earlier);
   const { active, leaked, max } = stats;
@@ -376,9 +413,18 @@ function alertSentence(rows: readonly Row[]): string {
 /** What Postgres showed for the pool when it was full: the leaked and held connections sit idle. */
 type Backends = { pid: number; state: string }[];
 
-async function failFirstWrong(name: string, pool: TracedPool, rows: readonly Row[], backends?: Backends) {
+/** One scenario's readings, and what Postgres showed when its pool was full. */
+interface Scenario {
+  /** "" for the README's scenario, else "In scenario N (seeded: a pool of M)". */
+  name: string;
+  rows: Row[];
+  backends: Backends;
+}
+
+/** The message for the scenario's first wrong reading, if it has one; misreadings are scored on every reading. */
+function firstWrong({ name, rows, backends }: Scenario): string | undefined {
   const at = rows.findIndex((row) => !isRight(row.stats, row.got));
-  if (at === -1) return;
+  if (at === -1) return undefined;
   const row = rows[at];
   const want = accepted(row.stats);
   const { active, leaked, max, waiting } = row.stats;
@@ -392,13 +438,12 @@ async function failFirstWrong(name: string, pool: TracedPool, rows: readonly Row
     : ` (${leaked} of them leaked, ${busy} held by requests still running)`;
   const queued = waiting > 0 ? `, and ${waiting} request(s) waiting for one` : "";
   const lead = name ? `${name}, after ${row.what},` : `After ${row.what}`;
-  backends ??= await backendsOf(pool.name);
-  step.fail(
+  return (
     `${lead} the pool of ${max} had ${active} connection(s) checked out${held}${queued}: ` +
-      `${percentText(want)}, ${levelText(want)}. ${gotText(row.got)}. ${diagnose(row, rows)} ` +
-      `${alertSentence(rows)} ` +
-      `When the pool was full, Postgres showed its ${backends.length} backends as ` +
-      `${listOf(backends.map((b) => b.state))}: only the pool knows they are taken.`,
+    `${percentText(want)}, ${levelText(want)}. ${gotText(row.got)}. ${diagnose(row, rows, HISTORY)} ` +
+    `${alertSentence(rows)} ` +
+    `When the pool was full, Postgres showed its ${backends.length} backends as ` +
+    `${listOf(backends.map((b) => b.state))}: only the pool knows they are taken.`
   );
 }
 
@@ -430,7 +475,7 @@ function read(stats: PoolStats): unknown {
 const newPool = (max: number) => checkpointPool("step06", { max, acquireTimeoutMs: 250 });
 
 /** The README's scenario: a pool of 5, every 2nd query failing and leaking, until a request finds it exhausted. */
-async function leakingSeries(max: number): Promise<void> {
+async function leakingSeries(max: number): Promise<Scenario> {
   const pool = newPool(max);
   const faults = new FaultSchedule({ failEvery: 2 });
   const rows: Row[] = [];
@@ -444,7 +489,7 @@ async function leakingSeries(max: number): Promise<void> {
       record(rows, { request, what: `request ${request}`, stats, exhausted });
       if (exhausted) break;
     }
-    await failFirstWrong("", pool, rows, backends);
+    return { name: "", rows, backends: backends ?? await backendsOf(pool.name) };
   } finally {
     await pool.end();
   }
@@ -460,7 +505,7 @@ type Up = "leak-query" | "leak-kept" | "busy";
  * finding the pool exhausted, then the held connections coming back one by
  * one (a leaked one returned late among them).
  */
-async function seededSeries(index: number, max: number, random: SeededRandom): Promise<void> {
+async function seededSeries(index: number, max: number, random: SeededRandom): Promise<Scenario> {
   const pool = newPool(max);
   const failing = new FaultSchedule({ failEvery: 1 });
   const succeeding = new FaultSchedule({ failEvery: 0 });
@@ -485,7 +530,11 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
   const up = async (kind: Up) => {
     request++;
     if (kind === "busy") {
-      busy.push({ request, lease: await pool.acquire() });
+      const opening = pool.stats().idle === 0;
+      const acquiring = pool.acquire();
+      // No idle connection: the pool opens a new one, and counts it in stats.total before it is handed out.
+      if (opening) reading(`request ${request} asked for a connection and the pool is opening a new one for it`);
+      busy.push({ request, lease: await acquiring });
       reading(`request ${request} took a connection and is still running`);
     } else if (kind === "leak-query") {
       await badQueryWithLeak(pool, failing).catch(() => {});
@@ -545,7 +594,7 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
     while (busy.length > 0 || kept.length > 0) {
       down(busy.length > 0 && (kept.length === 0 || random.next() < 0.6) ? "busy" : "kept");
     }
-    await failFirstWrong(`In scenario ${index} (seeded: a pool of ${max})`, pool, rows, backends);
+    return { name: `In scenario ${index} (seeded: a pool of ${max})`, rows, backends };
   } finally {
     for (const { lease } of [...busy, ...kept]) lease.release();
     await pool.end();
@@ -559,12 +608,19 @@ Deno.test(step.test("utilisation() raises warning and critical before the leakin
       `The thresholds are ${warningPercent} % (warning) and ${criticalPercent} % (critical), from ALERT_THRESHOLDS; ` +
       `the file sets ${WARNING_PERCENT} and ${CRITICAL_PERCENT}.`,
   );
-  await leakingSeries(5);
+  const scenarios = [await leakingSeries(5)];
   const random = step.random("step06 scenarios");
   // Sizes where the share is rarely a whole percent (and 84.6 % rounds to 85 at 13), an exact half at 8, and a
   // pool of 20 that lands on both thresholds exactly (14 and 17 connections out).
   const sizes = random.shuffle([random.pick([3, 6, 7, 9, 11, 13]), random.pick([8, 12, 14, 16]), 20]);
-  for (const [i, max] of sizes.entries()) await seededSeries(i + 2, max, step.random(`step06 scenario ${i + 2}`));
+  for (const [i, max] of sizes.entries()) {
+    scenarios.push(await seededSeries(i + 2, max, step.random(`step06 scenario ${i + 2}`)));
+  }
+  // Every scenario ran before any is judged, so a misreading is told by all the readings, not one pool's.
+  for (const scenario of scenarios) {
+    const problem = firstWrong(scenario);
+    if (problem) step.fail(problem);
+  }
 }));
 
 Deno.test(step.test("utilisation() counts connections held by live requests as well as leaked ones", async () => {
@@ -582,7 +638,9 @@ Deno.test(step.test("utilisation() counts connections held by live requests as w
       isRight(stats, got),
       () =>
         `With ${busy} of 10 connections held by requests still running (none leaked), the pool is at ` +
-        `${want.percent} %: "${want.level}". ${gotText(got)}. ${diagnose(row, [row])} Stats: ${JSON.stringify(stats)}.`,
+        `${want.percent} %: "${want.level}". ${gotText(got)}. ${diagnose(row, [row], [row])} Stats: ${
+          JSON.stringify(stats)
+        }.`,
     );
   } finally {
     for (const lease of held) lease.release();
