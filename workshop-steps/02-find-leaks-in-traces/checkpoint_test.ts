@@ -262,6 +262,19 @@ function seededPlan(random: SeededRandom): Planned[] {
   return random.shuffle(plan);
 }
 
+/**
+ * How many leases to take before the plan so that the import_batch that keeps
+ * both its connections gets ids 9 and 10 (or 99 and 100): ascending as numbers,
+ * not as text.
+ */
+function acrossTen(plan: Planned[], max: number): number {
+  const at = plan.findIndex((p) => p.handler === "import_batch" && p.fails);
+  const before = plan.slice(0, at).reduce((sum, p) => sum + NEEDS[p.handler], 0);
+  let target = 9;
+  while (target - 1 - before < max) target = target * 10 + 9;
+  return target - 1 - before;
+}
+
 function sequentialScenario(random: SeededRandom): Scenario {
   const plan = seededPlan(random);
   let out = 0;
@@ -275,7 +288,7 @@ function sequentialScenario(random: SeededRandom): Scenario {
     plan,
     max: peak,
     concurrent: false,
-    warmUp: random.int(1, 6),
+    warmUp: acrossTen(plan, peak),
     exhausted: random.shuffle<HandlerName>(["good_query_no_leak", "import_batch", "report_job"]).slice(0, 2),
     unrelated: true,
     shuffle: random,
@@ -290,7 +303,7 @@ function concurrentScenario(random: SeededRandom): Scenario {
     plan,
     max: plan.reduce((sum, p) => sum + NEEDS[p.handler], 0),
     concurrent: true,
-    warmUp: random.int(1, 6),
+    warmUp: plan.reduce((sum, p) => sum + NEEDS[p.handler], 0) + random.int(0, 6),
     exhausted: [],
     unrelated: true,
     shuffle: random,
@@ -324,6 +337,24 @@ function descendingSomewhere(spans: ReadableSpan[], expected: Map<string, number
   if (a >= 0 && b >= 0 && a < b) [spans[a], spans[b]] = [spans[b], spans[a]];
 }
 
+/**
+ * Opens `count` connections up front (and returns them), so no request of the
+ * scenario waits for a new connection: on a busy machine a connect can take
+ * longer than a short acquire timeout. A slow connect is simply tried again.
+ * Returns how many leases it took.
+ */
+async function prewarm(pool: TracedPool, count: number): Promise<number> {
+  const leases: Lease[] = [];
+  try {
+    for (let tries = 0; leases.length < count && tries < 5 * count; tries++) {
+      await pool.acquire().then((lease) => leases.push(lease), () => {});
+    }
+  } finally {
+    for (const lease of leases) lease.release();
+  }
+  return leases.length;
+}
+
 async function judge(scenario: Scenario): Promise<void> {
   const { tracer, exporter } = recordingTracer();
   const pool = checkpointPool("step02", { max: scenario.max, tracer, acquireTimeoutMs: scenario.acquireTimeoutMs });
@@ -340,7 +371,8 @@ async function judge(scenario: Scenario): Promise<void> {
   };
   const planned: HandlerName[] = [];
   try {
-    for (let i = 0; i < scenario.warmUp; i++) (await pool.acquire()).release();
+    const taken = await prewarm(pool, Math.min(scenario.max, scenario.warmUp));
+    for (let i = taken; i < scenario.warmUp; i++) (await pool.acquire()).release();
     exporter.reset();
 
     const sendPlanned = (request: number): Promise<unknown> => {
@@ -405,6 +437,21 @@ async function judge(scenario: Scenario): Promise<void> {
     const ids = (trace: readonly ReadableSpan[], event: string) =>
       eventsNamed(trace, event).map((e) => Number(e.attributes["lease.id"]));
     const hashes = (list: readonly number[]) => listOf(list.map((id) => `#${id}`));
+    const position = new Map(spans.map((span, i) => [span, i]));
+    /** The first of `leaseIds` whose return_connection comes before its get_connection in the array. */
+    const returnedFirst = (trace: readonly ReadableSpan[], leaseIds: readonly number[]) => {
+      const at = (event: string, id: number) => {
+        const span = eventsNamed(trace, event).find((e) => Number(e.attributes["lease.id"]) === id)?.span;
+        return span ? position.get(span) ?? -1 : -1;
+      };
+      return leaseIds.find((id) => {
+        const back = at("connection_returned_safely", id);
+        return back >= 0 && back < at("connection_acquired", id);
+      });
+    };
+    const orderNote = (id: number | undefined) =>
+      id === undefined ? "" : " The spans come in no particular order: in the array you were given, the " +
+        `return_connection of #${id} comes before its get_connection.`;
 
     step.expect(
       Array.isArray(found),
@@ -436,13 +483,7 @@ async function judge(scenario: Scenario): Promise<void> {
             ". A leak is a connection taken and never given back; a failed request that took none kept none.";
         }
         const flagged = ids(trace, "connection_leaked").filter((id) => returned.includes(id));
-        const position = new Map(spans.map((s, i) => [s, i]));
-        const at = (event: string, id: number) =>
-          eventsNamed(trace, event).find((e) => Number(e.attributes["lease.id"]) === id)?.span;
-        const early = returned.find((id) =>
-          position.get(at("connection_returned_safely", id)!)! <
-            position.get(at("connection_acquired", id)!)!
-        );
+        const early = returnedFirst(trace, returned);
         return `findLeakingTraces() named ${describe(leak.traceId)} as leaking (${setup}), but every ` +
           `connection it took came back: its trace has connection_returned_safely for ${hashes(returned)}. A ` +
           "failed request is not necessarily a leaking one: errors are what the logs show, the missing return is " +
@@ -452,10 +493,7 @@ async function judge(scenario: Scenario): Promise<void> {
               "came back later: connection_leaked says a connection outlived its request, not that it never " +
               "came back."
             : "") +
-          (early !== undefined
-            ? ` The spans come in no particular order: in the array you were given, the return_connection of ` +
-              `#${early} comes before its get_connection.`
-            : "");
+          orderNote(early);
       });
     }
     for (const [traceId, leaseIds] of expected) {
@@ -502,7 +540,7 @@ async function judge(scenario: Scenario): Promise<void> {
             `only ${hashes(leaseIds)} stayed out` +
             (back.length
               ? `: ${hashes(back)} came back (its connection_returned_safely is in the trace). List only the ` +
-                "connections that stayed out."
+                "connections that stayed out." + orderNote(returnedFirst(trace, back))
               : foreign.length
               ? `: ${hashes(foreign)} is not a connection this trace took (it took ${hashes(acquired)}): the ids ` +
                 "are the lease.id attributes of its events."
@@ -519,7 +557,11 @@ async function judge(scenario: Scenario): Promise<void> {
         JSON.stringify(got) === JSON.stringify(leaseIds),
         () =>
           `findLeakingTraces() gave leaseIds [${got.join(", ")}] for ${describe(traceId)} (${setup}): the right ` +
-          `connections, but leaseIds is ascending: [${leaseIds.join(", ")}]. The spans come in no particular order.`,
+          `connections, but leaseIds is ascending: [${leaseIds.join(", ")}]` +
+          (JSON.stringify(got) === JSON.stringify(leaseIds.map(String).sort().map(Number))
+            ? `, in numeric order. [${got.join(", ")}] is their order compared as text ("${got[0]}" before ` +
+              `"${got[1]}"), and the spans come in no particular order either.`
+            : ". The spans come in no particular order."),
       );
     }
   } finally {

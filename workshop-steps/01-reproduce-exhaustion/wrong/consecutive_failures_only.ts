@@ -1,0 +1,34 @@
+// Mistake: failedBefore is reset on every successful request, so it lists only the failures since the last success instead of every request whose query failed before the exhaustion.
+// Expect: "it leaves out"
+import { PoolExhaustedError } from "leak-lab/pool.ts";
+
+/** Where a run of requests first found the pool exhausted. */
+export interface Exhaustion {
+  /** 1-based number of the first request that failed with `PoolExhaustedError`. */
+  request: number;
+  /** The error that request failed with. */
+  error: PoolExhaustedError;
+  /** The requests that failed earlier for any other reason (a failed query, …), in order. */
+  failedBefore: number[];
+}
+
+/**
+ * Sends up to `maxRequests` requests and stops at the first one that finds the
+ * pool exhausted. Returns undefined when none did.
+ */
+export async function findExhaustion(
+  sendRequest: () => Promise<unknown>,
+  maxRequests: number,
+): Promise<Exhaustion | undefined> {
+  let failedBefore: number[] = [];
+  for (let request = 1; request <= maxRequests; request++) {
+    try {
+      await sendRequest();
+      failedBefore = []; // the service recovered: start the streak leading up to the outage over
+    } catch (error) {
+      if (error instanceof PoolExhaustedError) return { request, error, failedBefore };
+      failedBefore.push(request);
+    }
+  }
+  return undefined;
+}
