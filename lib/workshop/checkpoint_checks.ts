@@ -30,7 +30,9 @@ export function describeError(error: unknown): string {
   const code = sqlstate(error);
   const message = firstSentence(error);
   if (code) return `SQLSTATE ${code} (${message})`;
-  return `${error instanceof Error ? error.name : typeof error}: ${message}`;
+  // "Cannot read properties of undefined": the value in backticks, so it never reads as a value left unfilled.
+  const quoted = message.replace(/(?<!`)\b(undefined|NaN)\b(?!`)/g, "`$1`");
+  return `${error instanceof Error ? error.name : typeof error}: ${quoted}`;
 }
 
 /** The first sentence of an error's message, without its full stop: for quoting it inside a sentence. */
@@ -338,4 +340,13 @@ export function unhandledRejections(): { stop(): unknown[] } {
       return reasons;
     },
   };
+}
+
+/** The SQLSTATEs the queries of a trace failed with (`db.response.status_code` on failed `database.query` spans). */
+export function queryErrorCodes(spans: readonly ReadableSpan[], traceId: string): string[] {
+  return traceOf(spans, traceId)
+    .filter((span) => span.name === "database.query" && span.status.code === SpanStatusCode.ERROR)
+    .sort((a, b) => hrTimeToMilliseconds(a.startTime) - hrTimeToMilliseconds(b.startTime))
+    .map((span) => String(span.attributes["db.response.status_code"] ?? ""))
+    .filter(Boolean);
 }

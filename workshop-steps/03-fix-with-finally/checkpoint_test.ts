@@ -14,10 +14,11 @@
 import { sqlstate } from "leak-lab/database.ts";
 import { FaultSchedule, SENSOR_QUERY } from "leak-lab/demo/fault_schedule.ts";
 import { type RequestOutcome, runRequests } from "leak-lab/demo/request_series.ts";
-import { LeaseReleasedError, PoolExhaustedError, type TracedPool } from "leak-lab/pool.ts";
+import { type Lease, LeaseReleasedError, PoolExhaustedError, type TracedPool } from "leak-lab/pool.ts";
 import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
 import {
   describeError,
+  failedAcquires,
   firstSentence,
   handedOutWhileBusy,
   leaseBalance,
@@ -26,6 +27,7 @@ import {
   leaseTimelines,
   listOf,
   ms,
+  queryErrorCodes,
   queryFailedIn,
   runConcurrentRequests,
   settle,
@@ -71,6 +73,10 @@ interface Scenario {
   failing: string;
   /** The sensors table is empty (the pool's connections see an empty view of it). */
   empty: boolean;
+  /** The SQLSTATE the failing queries fail with: 57014 (statement timeout), or 55P03 (lock timeout). */
+  code: string;
+  /** Every connection of the pool is held elsewhere: each request's acquire() throws PoolExhaustedError. */
+  busy: boolean;
   /** Requests at once (0: one after another). */
   together: number;
   /** When each request starts, for requests at once (ms after the first). */
@@ -81,10 +87,13 @@ function everyNth(n: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => i + 1).filter((r) => r % n === 0);
 }
 
-function failingText(fails: readonly number[], requests: number): string {
+const ERRORS: Record<string, string> = { "57014": "statement timeout", "55P03": "lock timeout" };
+
+function failingText(fails: readonly number[], requests: number, code = "57014"): string {
+  const how = code === "57014" ? "" : ` with SQLSTATE ${code} (${ERRORS[code]})`;
   if (fails.length === 0) return "no query failing";
-  if (fails.length === requests) return "every query failing";
-  return `the queries of request${fails.length === 1 ? "" : "s"} ${listOf(fails, 12)} failing`;
+  if (fails.length === requests) return `every query failing${how}`;
+  return `the queries of request${fails.length === 1 ? "" : "s"} ${listOf(fails, 12)} failing${how}`;
 }
 
 /** A seeded scenario of requests one after another. */
@@ -99,7 +108,18 @@ function seededSeries(random: SeededRandom, label: string, empty: boolean): Scen
       fails.every((r) => r % 3 === 0) || !fails.some((r) => r < requests && !fails.includes(r + 1))
     );
   }
-  return { label, max, requests, fails, failing: failingText(fails, requests), empty, together: 0, delays: [] };
+  // Where the table has rows, the failures are another real error: a lock timeout (SQLSTATE 55P03).
+  const code = empty ? "57014" : "55P03";
+  const failing = failingText(fails, requests, code);
+  return { label, max, requests, fails, failing, empty, code, busy: false, together: 0, delays: [] };
+}
+
+/** A seeded scenario where something else holds every connection of the pool. */
+function seededBusy(random: SeededRandom, label: string): Scenario {
+  const max = random.pick([1, 2, 3]);
+  const requests = 2;
+  const failing = "every connection held by someone else";
+  return { label, max, requests, fails: [], failing, empty: false, code: "57014", busy: true, together: 0, delays: [] };
 }
 
 /** A seeded scenario of requests at once on a pool of 2 or 3. */
@@ -117,6 +137,8 @@ function seededTogether(random: SeededRandom, label: string): Scenario {
     fails,
     failing: failingText(fails, requests),
     empty: false,
+    code: "57014",
+    busy: false,
     together: requests,
     delays,
   };
@@ -141,32 +163,53 @@ function didAt(outcome: RequestOutcome<unknown>): string {
   return `${did(outcome)}${at ? ` (thrown at ${at})` : ""}`;
 }
 
-/** A schema whose `sensors` is an empty view of the real table, dropped by `drop()`. */
-async function emptySensors(): Promise<{ schema: string; drop(): Promise<void> }> {
+/**
+ * A schema whose `sensors` is a view of the real table, for the pool's connections: empty, or one where the query
+ * the schedule fails (it sets a 5 ms statement timeout) fails with SQLSTATE 55P03 instead. Dropped by `drop()`.
+ */
+async function sensorsView(kind: "empty" | "55P03"): Promise<{ schema: string; drop(): Promise<void> }> {
   const schema = `leaklab_step03_${crypto.randomUUID().slice(0, 8)}`;
   await adminQuery(`CREATE SCHEMA ${schema}`);
-  await adminQuery(`CREATE VIEW ${schema}.sensors AS SELECT * FROM public.sensors WHERE false`);
+  if (kind === "empty") {
+    await adminQuery(`CREATE VIEW ${schema}.sensors AS SELECT * FROM public.sensors WHERE false`);
+  } else {
+    await adminQuery(
+      `CREATE FUNCTION ${schema}.lock_wait() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN ` +
+        "IF current_setting('statement_timeout') = '5ms' THEN " +
+        "RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END IF; " +
+        "RETURN true; END $$",
+    );
+    await adminQuery(`CREATE VIEW ${schema}.sensors AS SELECT * FROM public.sensors WHERE ${schema}.lock_wait()`);
+  }
   return { schema, drop: async () => void await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
 /** Runs one scenario on a fresh pool and judges every lease, every request and the pool afterwards. */
 async function runScenario(s: Scenario): Promise<void> {
   const { tracer, exporter } = recordingTracer();
-  const empty = s.empty ? await emptySensors() : undefined;
+  const view = s.empty ? await sensorsView("empty") : s.code !== "57014" ? await sensorsView("55P03") : undefined;
   const pool = checkpointPool(s.together ? "step03-together" : "step03", {
     max: s.max,
     tracer,
-    ...(s.together ? { acquireTimeoutMs: 2_000 } : {}),
-    ...(empty ? { options: `-c search_path=${empty.schema}` } : {}),
+    ...(s.together ? { acquireTimeoutMs: 2_000 } : s.busy ? { acquireTimeoutMs: 150 } : {}),
+    ...(view ? { options: `-c search_path=${view.schema}` } : {}),
   });
   const rows = s.empty ? "[]" : JSON.stringify(await adminQuery(SENSOR_QUERY));
   const faults = Array.from({ length: s.requests + 1 }, (_, r) => new RequestFaults(s.fails.includes(r)));
   const rejections = unhandledRejections();
+  const held: Lease[] = [];
   try {
+    for (let i = 0; (s.busy || view) && i < s.max; i++) held.push(await pool.acquire());
+    if (view) {
+      // Each backend reads the view once (plans it, loads PL/pgSQL) before the 5 ms timeout matters.
+      for (const lease of held) await lease.query("SELECT count(*) FROM sensors");
+      if (!s.busy) { for (const lease of held.splice(0)) lease.release(); }
+    }
     const send = (request: number) => listSensors(pool, faults[request]);
     const outcomes = s.together
       ? await runConcurrentRequests({ tracer, count: s.requests, send, delayMs: (r) => s.delays[r - 1] ?? 0 })
       : await runRequests({ tracer, root: true, count: s.requests, send });
+    for (const lease of held.splice(0)) lease.release();
     await settle([pool], 300); // a release deferred to a timer lands, so the message can say when
     judge(s, outcomes, exporter, pool, rows, rejections.stop());
     const backends = await settledBackends(pool);
@@ -177,9 +220,10 @@ async function runScenario(s: Scenario): Promise<void> {
         `it shows ${backends.length}: ${backends.map((b) => b.state).join(", ") || "none"}.`,
     );
   } finally {
+    for (const lease of held) lease.release();
     rejections.stop();
     await pool.end();
-    await empty?.drop();
+    await view?.drop();
   }
 }
 
@@ -196,8 +240,8 @@ function judge(
   rejected: unknown[],
 ): void {
   const spans = exporter.getFinishedSpans();
-  const ledger = leaseLedger(spans);
   const byTrace = new Map(outcomes.map((o) => [o.traceId, o]));
+  const ledger = leaseLedger(spans).filter((lease) => byTrace.has(lease.traceId)); // not the checkpoint's own
   const requestOf = (traceId: string) => byTrace.get(traceId)?.request ?? 0;
   const stats = pool.stats();
   const exhausted = outcomes.filter((o) => o.error instanceof PoolExhaustedError).map((o) => o.request);
@@ -232,7 +276,8 @@ function judge(
     const taker = requestOf(lease.traceId);
     const own = ledger.find((other) => other.traceId === foreign.traceId && other !== lease);
     step.fail(
-      `${pre}Request ${giver} gave back connection #${lease.leaseId}, which request ${taker} had taken` +
+      `${pre}Request ${giver} gave back a connection it did not take: #${lease.leaseId}, which request ${taker} ` +
+        "had taken" +
         (foreign.at < lease.busyUntil
           ? ` and whose query was still running (until ${ms(lease.busyUntil - start)}; it came back at ` +
             `${ms(foreign.at - start)})`
@@ -265,7 +310,22 @@ function judge(
   const refused = outcomes.find((o) => o.error instanceof LeaseReleasedError);
   if (refused) {
     const twice = /called twice/.test((refused.error as Error).message);
-    const lost = s.fails.includes(refused.request) ? "its real error (SQLSTATE 57014)" : "its rows";
+    const lost = s.busy
+      ? "the pool's PoolExhaustedError"
+      : s.fails.includes(refused.request)
+      ? `its real error (SQLSTATE ${s.code})`
+      : "its rows";
+    const tookNone = !ledger.some((lease) => lease.traceId === refused.traceId);
+    step.expect(
+      !(twice && tookNone),
+      () =>
+        `${pre}Request ${refused.request} took no connection${
+          s.busy ? " (every one was held elsewhere, so acquire() threw)" : ""
+        }, yet it released a connection it did not take: release() on an earlier request's connection, already ` +
+        `given back, threw LeaseReleasedError ("${firstSentence(refused.error)}"), and that error replaced ${lost}. ` +
+        "A request may release only the connection it took itself, and only when it took one: does a variable " +
+        "that every call shares still hold an earlier request's connection?",
+    );
     step.fail(
       twice
         ? `${pre}Request ${refused.request} released its connection twice: the second release() threw ` +
@@ -279,7 +339,7 @@ function judge(
   // Connections that never came back, worded by the path that kept them.
   const kept = ledger.filter((lease) => lease.returns.length === 0);
   const outcomeOf = (lease: LeaseRecord) => byTrace.get(lease.traceId);
-  const failedQuery = (o: RequestOutcome<unknown>) => !o.ok && sqlstate(o.error) === "57014";
+  const failedQuery = (o: RequestOutcome<unknown>) => !o.ok && sqlstate(o.error) !== undefined;
   const failedGaveBack = ledger.some((lease) => lease.returns.length > 0 && failedQuery(outcomeOf(lease)!));
   const keptOnFailure = kept.filter((lease) => failedQuery(outcomeOf(lease)!));
   const keptOnSuccess = kept.filter((lease) => outcomeOf(lease)!.ok);
@@ -306,10 +366,14 @@ function judge(
           summary,
       );
     }
+    const otherError = failedQuery(outcome) && sqlstate(outcome.error) !== "57014"
+      ? `The same code gave its connection back when the query failed with SQLSTATE 57014 (statement timeout): ` +
+        `the path out for this other error (SQLSTATE ${sqlstate(outcome.error)}) skips the release. `
+      : "";
     step.fail(
       `${pre}Request ${outcome.request} ${didAt(outcome)} and its connection never came back: its trace has ` +
         `get_connection → connection_acquired for lease #${lease.leaseId} but no return_connection → ` +
-        `connection_returned_safely. ${summary}`,
+        `connection_returned_safely. ${otherError}${summary}`,
     );
   }
 
@@ -329,12 +393,27 @@ function judge(
   }
 
   for (const outcome of outcomes) {
-    if (s.fails.includes(outcome.request)) {
+    if (s.busy) {
       step.expect(
-        !outcome.ok && sqlstate(outcome.error) === "57014",
+        outcome.error instanceof PoolExhaustedError && outcome.error.poolName === pool.name,
+        () =>
+          `${pre}Every connection of the pool was held by someone else, so pool.acquire() threw ` +
+          `PoolExhaustedError, and request ${outcome.request} must fail with that error, unchanged. It ` +
+          `${didAt(outcome)}` +
+          (!outcome.ok && failedAcquires(spans, outcome.traceId).length > 0 &&
+              !(outcome.error instanceof PoolExhaustedError)
+            ? ": that error was thrown after acquire() had failed, by code that ran with no connection taken, " +
+              "and it replaced the pool's error."
+            : "."),
+      );
+    } else if (s.fails.includes(outcome.request)) {
+      // The error its query really raised: 55P03 here, or 57014 should Postgres time the query out first.
+      const code = queryErrorCodes(spans, outcome.traceId)[0] ?? s.code;
+      step.expect(
+        !outcome.ok && sqlstate(outcome.error) === code,
         () =>
           `${pre}Request ${outcome.request} is scheduled to fail: its query must still fail and the request with ` +
-          "it, with the real error (SQLSTATE 57014, statement timeout). It " +
+          `it, with the real error (SQLSTATE ${code}, ${ERRORS[code] ?? "its query's error"}). It ` +
           (!outcome.ok
             ? `${didAt(outcome)}. Fix the leak, not the error: let the real error reach the caller.`
             : queryFailedIn(spans, outcome.traceId)
@@ -373,7 +452,7 @@ function judge(
     );
     const { acquired } = leaseBalance(spans, outcome.traceId);
     step.expect(
-      acquired.length === 1,
+      acquired.length === (s.busy ? 0 : 1),
       () =>
         `${pre}Request ${outcome.request}'s trace should show one connection taken (connection_acquired) and ` +
         `given back (connection_returned_safely) within the request; it shows ${acquired.length} taken.`,
@@ -402,6 +481,8 @@ const README_SERIES: Scenario = {
   fails: everyNth(3, 20),
   failing: "every 3rd query failing",
   empty: false,
+  code: "57014",
+  busy: false,
   together: 0,
   delays: [],
 };
@@ -411,6 +492,7 @@ Deno.test(step.test("listSensors() returns its connection on every path, over re
   await runScenario(README_SERIES);
   await runScenario(seededSeries(random, "a seeded scenario", false));
   await runScenario(seededSeries(random, "a seeded scenario with an empty table", true));
+  await runScenario(seededBusy(random, "a seeded scenario with the pool busy"));
 }));
 
 Deno.test(step.test("listSensors() returns its own connection, after its query, with requests at once", async () => {
@@ -422,6 +504,8 @@ Deno.test(step.test("listSensors() returns its own connection, after its query, 
     fails: [2, 4],
     failing: "every 2nd query failing",
     empty: false,
+    code: "57014",
+    busy: false,
     together: 4,
     delays: [],
   });

@@ -1,5 +1,5 @@
 // Mistake: the lease is kept in a variable every call shares: with requests at once, one request releases another's connection.
-// Expect: "which request"
+// Expect: "a connection it did not take"
 /**
  * Step 3: the handler behind GET /sensors — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
  *
