@@ -55,7 +55,7 @@ const SQL_FAILURES = [
   { text: "SELECT 'sensor-7'::int FROM sensors LIMIT 1", code: "22P02" },
 ];
 const APP_ERRORS: (() => Error)[] = [
-  () => new TypeError("Cannot read properties of undefined (reading 'celsius')"),
+  () => new TypeError("Cannot read properties of null (reading 'celsius')"),
   () => new Error("weather API answered 503 Service Unavailable"),
   () => new RangeError("reading -9999 is outside the sensor's range"),
 ];
