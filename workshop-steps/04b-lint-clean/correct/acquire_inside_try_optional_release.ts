@@ -1,0 +1,103 @@
+// Correct: the acquire sits inside each try (let conn; conn?.release() in finally), so every path after the connection exists — including a failing BEGIN — releases it once, after the awaited queries, and ROLLBACK runs only when a transaction is open.
+/**
+ * Step 4b: the queries behind the sensor dashboard. Five people wrote them;
+ * each one knew the pool must get its connection back, and each one leaks it
+ * on a different path. The lint rule names every one:
+ *
+ *   deno lint --config workshop-steps/04b-lint-clean/lint.json
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { Lease, TracedPool } from "leak-lab/pool.ts";
+
+/** Readings recorded at or after a time, oldest first. */
+export const SINCE_QUERY = "SELECT * FROM sensors WHERE recorded_at >= $1::timestamptz ORDER BY recorded_at";
+/** The sensors that ever read above a value. */
+export const HOT_QUERY = "SELECT DISTINCT sensor_id FROM sensors WHERE value > $1 ORDER BY sensor_id";
+/** How many readings there are. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+/** One snapshot for every query until COMMIT: the readings and the count agree. */
+export const SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/** The readings and the row count, as seen by one snapshot. */
+export interface SnapshotReport {
+  readings: unknown[];
+  total: number;
+}
+
+/**
+ * The readings recorded at or after `since`, oldest first. A `since` Postgres
+ * cannot read as a time ("last tuesday") fails with SQLSTATE 22007.
+ */
+export async function readingsSince(pool: TracedPool, since: string): Promise<unknown[]> {
+  let conn: Lease | undefined;
+  try {
+    conn = await pool.acquire();
+    const { rows } = await conn.query(SINCE_QUERY, [since]);
+    return rows;
+  } finally {
+    conn?.release();
+  }
+}
+
+/** The newest reading. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function newestReading(pool: TracedPool, faults: FaultSchedule): Promise<unknown> {
+  let conn: Lease | undefined;
+  try {
+    conn = await pool.acquire();
+    return (await readSensors(conn, faults))[0];
+  } finally {
+    conn?.release();
+  }
+}
+
+/** The latest 10 readings, newest first. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function latestReadings(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  let conn: Lease | undefined;
+  try {
+    conn = await pool.acquire();
+    return await readSensors(conn, faults);
+  } finally {
+    if (conn) conn.release();
+  }
+}
+
+/** The sensor ids in a query result. */
+const sensorIds = (result: { rows: Record<string, unknown>[] }) => result.rows.map((row) => String(row.sensor_id));
+
+/** The ids of the sensors that ever read above `threshold`, sorted. */
+export async function hotSensors(pool: TracedPool, threshold: number): Promise<string[]> {
+  let conn: Lease | undefined;
+  try {
+    conn = await pool.acquire();
+    const result = await conn.query(HOT_QUERY, [threshold]);
+    return sensorIds(result);
+  } finally {
+    conn?.release();
+  }
+}
+
+/**
+ * The latest 10 readings and the row count, from one snapshot so the two
+ * agree. Fails with SQLSTATE 57014 when `faults` says so, after rolling back.
+ */
+export async function snapshotReport(pool: TracedPool, faults: FaultSchedule): Promise<SnapshotReport> {
+  let conn: Lease | undefined;
+  let open = false;
+  try {
+    conn = await pool.acquire();
+    await conn.query(SNAPSHOT);
+    open = true;
+    const readings = await readSensors(conn, faults);
+    const { rows } = await conn.query<{ total: number }>(COUNT_QUERY);
+    open = false;
+    await conn.query("COMMIT");
+    return { readings, total: rows[0].total };
+  } catch (error) {
+    if (open) await conn?.query("ROLLBACK");
+    throw error;
+  } finally {
+    conn?.release();
+  }
+}
