@@ -1,0 +1,35 @@
+// Mistake: moves the try up to just after the primary acquire but keeps the replica's release unguarded in finally: a busy replica makes the finally throw.
+// Expect: "then the code itself threw TypeError"
+/**
+ * Step 4: GET /report on two pools — a known-wrong attempt, kept so CI proves the checkpoint rejects it.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { Lease, TracedPool } from "leak-lab/pool.ts";
+
+/** The count query, run on the replica. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+
+/** What GET /report answers. */
+export interface SensorReport {
+  readings: unknown[];
+  total: number;
+}
+
+/** One GET /report request, in its own `sensor_report` scope on the primary. */
+export function sensorReport(primary: TracedPool, replica: TracedPool, faults: FaultSchedule): Promise<SensorReport> {
+  return primary.scope("sensor_report", async () => {
+    const conn = await primary.acquire();
+    let replicaConn!: Lease;
+    try {
+      replicaConn = await replica.acquire();
+      const readings = await readSensors(conn, faults);
+      const { rows } = await replicaConn.query<{ total: number }>(COUNT_QUERY);
+      return { readings, total: rows[0].total };
+    } finally {
+      replicaConn.release();
+      conn.release();
+    }
+  });
+}
