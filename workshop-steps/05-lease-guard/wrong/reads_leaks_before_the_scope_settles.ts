@@ -1,5 +1,5 @@
 // Mistake: starts the scope, reads pool.leaks() and only then awaits the scope: the leaks are read while the body still runs, before the scope has marked anything.
-// Expect: "only when the scope ended, after your guard had already read pool.leaks()"
+// Expect: "never read pool.leaks() after the body had ended"
 /**
  * Step 5: a test helper that fails a test when a connection outlives it — a known-wrong attempt, kept so CI proves
  * the checkpoint rejects it.

@@ -1,0 +1,60 @@
+// Mistake: after the scope it reports every lease in pool.leaks(), not only the ones this body took, so a leak an earlier request left fails the next (clean) test and blames it — and reset() reclaims that earlier leak too.
+// Expect: "Only leaks the body itself left are the guard's business"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.test("listSensors() returns its connection", () =>
+ *   withLeaseGuard(pool, async () => {
+ *     await listSensors(pool, faults);
+ *   }));
+ * ```
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ *
+ * @returns what `body` returned
+ * @throws {LeakedLeaseError} when `body` left connections out (its own error, if any, as `cause`)
+ * @throws whatever `body` threw, when it left nothing out
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await pool.scope("lease_guard", body) };
+  } catch (error) {
+    outcome = { error };
+  }
+  // Once the scope has ended, whatever is still out has been marked leaked.
+  const leaks = pool.leaks();
+  if (leaks.length > 0) {
+    pool.reset();
+    throw new LeakedLeaseError(leaks, "error" in outcome ? { cause: outcome.error } : undefined);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}
