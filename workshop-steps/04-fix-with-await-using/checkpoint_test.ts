@@ -56,8 +56,11 @@ class RequestFaults extends FaultSchedule {
   }
 }
 
-/** What one request with both pools free does: both queries succeed, or one of them fails. */
-type Kind = "ok" | "primary fails" | "replica fails";
+/**
+ * What one request with both pools free does: both queries succeed, or one of them fails — the primary's
+ * while the replica's count is still running, in the last kind (the replica is slow then, not failing).
+ */
+type Kind = "ok" | "primary fails" | "replica fails" | "primary fails, replica slow";
 /** A phase where taking one of the connections fails. */
 type Phase = "replica busy" | "replica down" | "primary busy";
 
@@ -97,8 +100,9 @@ function seededScenario(random: SeededRandom): Scenario {
   const replicaMax = random.pick([2, 3]);
   const count = random.int(5, 7);
   let free: Kind[];
-  do free = Array.from({ length: count }, () => random.pick<Kind>(["ok", "primary fails", "replica fails"])); while (
-    !(["ok", "primary fails", "replica fails"] as Kind[]).every((kind) => free.includes(kind)) ||
+  const kinds: Kind[] = ["ok", "primary fails", "replica fails", "primary fails, replica slow"];
+  do free = Array.from({ length: count }, () => random.pick(kinds)); while (
+    !kinds.every((kind) => free.includes(kind)) ||
     free.every((kind, i) => kind === README_SCENARIO.free[i])
   );
   const together = replicaMax + random.int(1, 2);
@@ -124,7 +128,10 @@ function closedPort(): number {
   return port;
 }
 
-/** A schema whose `sensors` takes 50 ms to read: under a 5 ms statement timeout, the replica's count fails (57014). */
+/**
+ * A schema whose `sensors` takes 50 ms to read: a slow replica, whose count fails (57014) under a 5 ms statement
+ * timeout.
+ */
 async function slowSensors(): Promise<{ schema: string; drop(): Promise<void> }> {
   const schema = `leaklab_step04_${crypto.randomUUID().slice(0, 8)}`;
   await adminQuery(`CREATE SCHEMA ${schema}`);
@@ -137,7 +144,7 @@ async function runScenario(s: Scenario): Promise<void> {
   const primaryTraces = recordingTracer();
   const replicaTraces = recordingTracer();
   const tracer = primaryTraces.tracer;
-  const slow = s.free.includes("replica fails") ? await slowSensors() : undefined;
+  const slow = s.free.some((kind) => kind.includes("replica")) ? await slowSensors() : undefined;
   const downUrl = new URL(checkpointDatabaseUrl());
   downUrl.hostname = "127.0.0.1";
   downUrl.port = String(closedPort());
@@ -156,6 +163,14 @@ async function runScenario(s: Scenario): Promise<void> {
       acquireTimeoutMs: 250,
       tracer: replicaTraces.tracer,
       options: `-c search_path=${slow.schema} -c statement_timeout=5`,
+    })
+    : undefined;
+  const slowReplica = slow
+    ? open("step04-replica", {
+      max: s.replicaMax,
+      acquireTimeoutMs: 250,
+      tracer: replicaTraces.tracer,
+      options: `-c search_path=${slow.schema}`,
     })
     : undefined;
   const downReplica = s.phases.includes("replica down")
@@ -241,6 +256,18 @@ async function runScenario(s: Scenario): Promise<void> {
       for (const lease of ledger) {
         const [back] = lease.returns;
         if (!back || back.at >= lease.busyUntil) continue;
+        const other = families.find((f) => f.name !== name)!;
+        const outcome = outcomes.find((o) => o.traceId === lease.traceId);
+        step.expect(
+          !(outcome && !outcome.ok && queryFailedIn(other.spans(), lease.traceId)),
+          () =>
+            `${pre}Request ${requestOf(lease.traceId)} (${phase}) ${did(outcome!)}: its ${other.name} query ` +
+            `failed while its ${name} query was still running, and the ${name} connection (#${lease.leaseId}) ` +
+            `went back to the pool at ${ms(back.at - start)}, before that query ended at ` +
+            `${ms(lease.busyUntil - start)}. When the queries run at once and one fails, the block was left ` +
+            "without waiting for the other (a Promise.all rejects at the first failure), so the connection was " +
+            "given back while busy.",
+        );
         step.fail(
           `${pre}Request ${requestOf(lease.traceId)} (${phase}) gave its ${name} connection (#${lease.leaseId}) ` +
             `back to the pool before its query finished: connection_returned_safely comes at ` +
@@ -405,15 +432,21 @@ async function runScenario(s: Scenario): Promise<void> {
       send: (r) =>
         s.free[r - 1] === "replica fails"
           ? send(failingReplica!)()
+          : s.free[r - 1] === "primary fails, replica slow"
+          ? send(slowReplica!, true)()
           : send(replica, s.free[r - 1] === "primary fails")(),
     });
     await settle(pools, 300);
+    if (slowReplica) {
+      // A count still running on a connection given back early ends within the replica's 50 ms: wait for its span.
+      await new Promise((resolve) => setTimeout(resolve, 120));
+    }
     checkRejections();
     checkLeases(free, "both pools free");
     for (const outcome of free) {
       const kind = s.free[outcome.request - 1];
       if (kind === "ok") checkReport(outcome, "both pools free");
-      else checkFailed(outcome, "both pools free", kind === "primary fails" ? "primary" : "replica");
+      else checkFailed(outcome, "both pools free", kind === "replica fails" ? "replica" : "primary");
     }
 
     for (const phase of s.phases) {

@@ -1,0 +1,28 @@
+// Mistake: the replica is taken only after the readings and released on the line after its count query without finally, so if the count query fails (any replica error) the replica connection leaks.
+// Expect: "its count query on the replica failed and nothing gave its replica connection back"
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The count query, run on the replica. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+
+/** What GET /report answers. */
+export interface SensorReport {
+  /** The latest readings, from the primary (they fail when `faults` says so). */
+  readings: unknown[];
+  /** How many readings there are, from the replica. */
+  total: number;
+}
+
+/** One GET /report request, in its own `sensor_report` scope on the primary. */
+export function sensorReport(primary: TracedPool, replica: TracedPool, faults: FaultSchedule): Promise<SensorReport> {
+  return primary.scope("sensor_report", async () => {
+    await using conn = await primary.acquire();
+    const readings = await readSensors(conn, faults);
+    // Only now do we need the replica: hold it for as short as possible.
+    const replicaConn = await replica.acquire();
+    const { rows } = await replicaConn.query<{ total: number }>(COUNT_QUERY);
+    replicaConn.release();
+    return { readings, total: rows[0].total };
+  });
+}
