@@ -26,6 +26,14 @@ import { LeakedLeaseError, withLeaseGuard } from "./lease_guard.ts";
 
 const step: Checkpoint = checkpoint({ edit: "lease_guard.ts" });
 
+/**
+ * A pool for the guard's scenarios. None of them exhausts a pool on purpose (a body that keeps every connection takes
+ * exactly what is left), so the acquire timeout is long: opening connections on a busy machine takes a while.
+ */
+function guardPool(prefix: string, max?: number): TracedPool {
+  return checkpointPool(prefix, { acquireTimeoutMs: 3_000, ...(max === undefined ? {} : { max }) });
+}
+
 /** What the guard did with a body: its value, or what it threw (`threw` tells a thrown `undefined` apart). */
 interface Guarded<T> {
   threw: boolean;
@@ -248,7 +256,7 @@ const THROWS: Record<string, Thrown> = {
     throws: failing("SELECT 'many'::int"),
   },
   noColumn: {
-    what: "a query error (SQLSTATE 42703, undefined column)",
+    what: "a query error (SQLSTATE 42703, a column that does not exist)",
     throws: failing("SELECT no_such_column FROM sensors"),
   },
   typeError: {
@@ -599,7 +607,7 @@ function drawnLeak(
 }
 
 Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out, and reclaims it", async () => {
-  const pool = checkpointPool("step05");
+  const pool = guardPool("step05");
   try {
     let lease: Lease | undefined;
     const { value, error, ...timing } = await guarded(pool, async () => {
@@ -674,7 +682,7 @@ Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out,
     ]
       .entries()
   ) {
-    const seeded = checkpointPool(`step05-${i + 2}`, { max: scenario.max });
+    const seeded = guardPool(`step05-${i + 2}`, scenario.max);
     try {
       await judgeLeakingBody(seeded, scenario);
     } finally {
@@ -684,7 +692,7 @@ Deno.test(step.test("withLeaseGuard() fails a body that leaves a connection out,
 }));
 
 Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws", async () => {
-  const pool = checkpointPool("step05");
+  const pool = guardPool("step05");
   try {
     const { error } = await guarded(pool, async () => {
       const conn = await pool.acquire();
@@ -716,7 +724,7 @@ Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws
   const kinds = [random.pick(["badInteger", "noColumn"]), random.pick(["typeError", "assertion"]), "string"];
   for (const [i, kind] of kinds.entries()) {
     const scenario = drawnLeak(i + 2, 4, i === 0, THROWS[kind]);
-    const seeded = checkpointPool(`step05-${i + 2}`, { max: scenario.max });
+    const seeded = guardPool(`step05-${i + 2}`, scenario.max);
     try {
       await judgeLeakingBody(seeded, scenario);
     } finally {
@@ -811,7 +819,7 @@ const CLEAN_BODIES: CleanBody[] = [
 
 Deno.test(
   step.test("withLeaseGuard() passes clean bodies through and leaves the caller's connections alone", async () => {
-    const pool = checkpointPool("step05");
+    const pool = guardPool("step05");
     try {
       const [{ total }] = await adminQuery<{ total: number }>("SELECT count(*)::int AS total FROM sensors");
       const clean = await guarded(pool, async () => {
@@ -914,7 +922,7 @@ async function judgeCleanBodies(random: SeededRandom): Promise<void> {
     `the guard${facts.outerScope ? ", the guard runs inside the caller's pool.scope()" : ""}, another request ` +
     `takes a connection while a body runs, and an earlier request left ${facts.earlierLeaks} leaks)`;
   const where = facts.name;
-  const pool = checkpointPool("step05-clean", { max: facts.max });
+  const pool = guardPool("step05-clean", facts.max);
   try {
     await around(pool, facts, async (caller) => {
       const { held, earlier } = caller;
