@@ -556,7 +556,7 @@ async function settle(pool: TracedPool): Promise<void> {
     (all) => all.every((b) => b.state !== "active"),
     { timeoutMs: 1_000, intervalMs: 10 },
   );
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 15));
 }
 
 Deno.test(step.test("every function keeps its rows and real errors, and gives its connection back", async () => {

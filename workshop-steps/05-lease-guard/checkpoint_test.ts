@@ -305,23 +305,25 @@ async function judgeLeakingBody(pool: TracedPool, scenario: LeakingBody): Promis
     let deferredRelease: Promise<void> | undefined;
     lastThrown = undefined;
     const result = await guarded(pool, async () => {
-      await caller.during();
-      for (const [i, how] of scenario.takes.entries()) {
-        const conn = scenario.nested[i]
-          ? await pool.scope("inner_request", () => take(pool, how, true))
-          : await take(pool, how);
-        taken.push(conn);
-      }
-      if (scenario.returnsEarlier) { for (const lease of earlier) lease.release(); }
-      for (const [i, conn] of taken.entries()) if (!scenario.kept[i]) conn.release();
-      if (scenario.deferred >= 0) {
+      try {
+        await caller.during();
+        for (const [i, how] of scenario.takes.entries()) {
+          const conn = scenario.nested[i]
+            ? await pool.scope("inner_request", () => take(pool, how, true))
+            : await take(pool, how);
+          taken.push(conn);
+        }
+        if (scenario.returnsEarlier) { for (const lease of earlier) lease.release(); }
+        for (const [i, conn] of taken.entries()) if (!scenario.kept[i]) conn.release();
+        // It throws on a connection it keeps: the query that fails is why the release is never reached.
+        if ("throws" in scenario.ends) await scenario.ends.throws(taken.find((_, i) => scenario.kept[i])!.query);
+        return "returns" in scenario.ends ? scenario.ends.returns : undefined;
+      } finally {
+        // Its owner gives it back 30 ms after the body ended, too late; a guard that closed it with release(true)
+        // makes that release throw. (Started as the body settles, however slow the machine.)
         const late = taken[scenario.deferred];
-        // Its owner gives it back, too late; a guard that closed it with release(true) makes that release throw.
-        deferredRelease = sleep(30).then(() => late.release()).catch(() => {});
+        if (late) deferredRelease = sleep(30).then(() => late.release()).catch(() => {});
       }
-      // It throws on a connection it keeps: the query that fails is why the release is never reached.
-      if ("throws" in scenario.ends) await scenario.ends.throws(taken.find((_, i) => scenario.kept[i])!.query);
-      return "returns" in scenario.ends ? scenario.ends.returns : undefined;
     });
     await deferredRelease;
     const kept = taken.filter((_, i) => scenario.kept[i]);
