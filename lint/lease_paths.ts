@@ -239,6 +239,7 @@ function analyseBinding(binding: Binding): Finding | undefined {
   if (sites.length === 0) {
     return escapes(fn, names) || fn.type === "Program" ? undefined : leak(LEAK_SHAPES.neverReleased);
   }
+  if (sites.length === 1 && releasedByAwaitedFinally(list[index + 1], sites[0].call, names)) return undefined;
   if (direct.length === 0) return leak(LEAK_SHAPES.onlyInCallback, { release: sites[0].call, usingFix: undefined });
   const inCatch = direct.filter((s) => s.inCatch);
   const elsewhere = direct.filter((s) => !s.inCatch);
@@ -255,6 +256,37 @@ function analyseBinding(binding: Binding): Finding | undefined {
     release,
     move: wrapUntilRelease(list.slice(index + 1), direct, names),
   });
+}
+
+/**
+ * `return await conn.query(…).finally(() => conn.release())` (or `const rows = await …`, `await …;`, or a returned
+ * chain), right after the acquire: the callback runs when the query's promise settles, on success and on failure, and
+ * the caller waits for it. The one callback release that is not "late or never".
+ */
+function releasedByAwaitedFinally(statement: Node | undefined, release: Node, names: Set<string>): boolean {
+  if (!statement) return false;
+  let expr: Node | undefined;
+  if (statement.type === "ReturnStatement") expr = (statement as { argument?: Node }).argument;
+  else if (statement.type === "ExpressionStatement") expr = statement.expression;
+  else if (statement.type === "VariableDeclaration" && (statement.declarations as Node[]).length === 1) {
+    expr = ((statement.declarations as Node[])[0] as { init?: Node }).init;
+  }
+  if (!expr) return false;
+  expr = unwrap(expr);
+  const awaited = expr.type === "AwaitExpression";
+  if (awaited) expr = unwrap((expr as { argument: Node }).argument);
+  if (!awaited && statement.type !== "ReturnStatement") return false; // a detached chain: its rejection goes nowhere
+  if (expr.type !== "CallExpression") return false;
+  const callee = unwrap(expr.callee);
+  if (callee.type !== "MemberExpression" || memberName(callee) !== "finally") return false;
+  if (unwrap(callee.object).type !== "CallExpression") return false; // a promise made right here, by a call
+  const [callback] = expr.arguments as Node[];
+  if (!callback || !isFunction(callback) || !within(release, callback)) return false;
+  const body = (callback as { body: Node }).body;
+  if (body.type !== "BlockStatement") return isRelease(body, names);
+  const statements = body.body as Node[];
+  return statements.length === 1 && statements[0].type === "ExpressionStatement" &&
+    isRelease(statements[0].expression, names);
 }
 
 const DECLARATIONS = new Set(["FunctionDeclaration", "ClassDeclaration"]);

@@ -899,6 +899,97 @@ export const CASES: Case[] = [
     }],
   },
   {
+    name: "an awaited .finally(() => conn.release()) right after the acquire",
+    source: lines(
+      "async function read(pool, faults) {",
+      "  const conn = await pool.acquire();",
+      "  return await readSensors(conn, faults).finally(() => conn.release());",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "const rows = await conn.query(…).finally(() => { conn.release(); })",
+    source: lines(
+      "async function read(pool) {",
+      "  const conn = await pool.acquire();",
+      "  const rows = await conn.query('SELECT 1').finally(() => {",
+      "    conn.release();",
+      "  });",
+      "  return rows;",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "a returned .finally chain: the caller waits for the release",
+    source: lines(
+      "function read(pool) {",
+      "  return pool.connect().then(async (client) => {",
+      "    const c = client;",
+      "    return c.query('SELECT 1');",
+      "  });",
+      "}",
+      "async function readAgain(pool) {",
+      "  const conn = await pool.acquire();",
+      "  return conn.query('SELECT 1').finally(() => conn.release());",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "a detached .finally chain: the request goes on without it",
+    source: lines(
+      "async function read(pool) {",
+      "  const conn = await pool.acquire();",
+      "  conn.query('SELECT 1').finally(() => conn.release());",
+      "  return 1;",
+      "}",
+    ),
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` is released only inside a callback (`conn.release()`, line 3), which may run late or never: " +
+        "until it does, the connection is out of the pool.",
+      hint: usingHint("conn"),
+    }],
+  },
+  {
+    name: "an awaited .finally after a statement that can throw first",
+    source: lines(
+      "async function read(pool) {",
+      "  const conn = await pool.acquire();",
+      "  await conn.query('BEGIN');",
+      "  return await conn.query('SELECT 1').finally(() => conn.release());",
+      "}",
+    ),
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` is released only inside a callback (`conn.release()`, line 4), which may run late or never: " +
+        "until it does, the connection is out of the pool.",
+      hint: usingHint("conn"),
+    }],
+  },
+  {
+    name: "a .finally callback that releases only on some branches",
+    source: lines(
+      "async function read(pool, keep) {",
+      "  const conn = await pool.acquire();",
+      "  return await conn.query('SELECT 1').finally(() => {",
+      "    if (!keep) conn.release();",
+      "  });",
+      "}",
+    ),
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` is released only inside a callback (`conn.release()`, line 4), which may run late or never: " +
+        "until it does, the connection is out of the pool.",
+      hint: usingHint("conn"),
+    }],
+  },
+  {
     name: "released only in a .then callback (nested function)",
     source: lines(
       "async function read(pool) {",
