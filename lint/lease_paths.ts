@@ -273,6 +273,16 @@ function releasedByAwaitedFinally(statement: Node | undefined, release: Node, na
   }
   if (!expr) return false;
   expr = unwrap(expr);
+  // Seen through what runs only after the awaited chain: `f(await …)`, `(await …).rows`.
+  for (let next: Node | undefined = expr; next && next.type !== "AwaitExpression";) {
+    next = next.type === "CallExpression"
+      ? (next.arguments as Node[])[0]
+      : next.type === "MemberExpression"
+      ? (next as { object: Node }).object
+      : undefined;
+    if (next?.type === "AwaitExpression") expr = next;
+    else if (next) next = unwrap(next);
+  }
   const awaited = expr.type === "AwaitExpression";
   if (awaited) expr = unwrap((expr as { argument: Node }).argument);
   if (!awaited && statement.type !== "ReturnStatement") return false; // a detached chain: its rejection goes nowhere

@@ -922,6 +922,36 @@ export const CASES: Case[] = [
     expect: [],
   },
   {
+    name: "an awaited .finally chain as the first argument: sensorIds(await conn.query(…).finally(…))",
+    source: lines(
+      "async function hot(pool) {",
+      "  const conn = await pool.acquire();",
+      "  return sensorIds(await conn.query('SELECT 1').finally(() => conn.release()));",
+      "}",
+      "async function rows(pool) {",
+      "  const conn = await pool.acquire();",
+      "  return (await conn.query('SELECT 1').finally(() => conn.release())).rows;",
+      "}",
+    ),
+    expect: [],
+  },
+  {
+    name: "an awaited .finally chain as a later argument: the first may throw before it",
+    source: lines(
+      "async function hot(pool) {",
+      "  const conn = await pool.acquire();",
+      "  return pick(parse(), await conn.query('SELECT 1').finally(() => conn.release()));",
+      "}",
+    ),
+    expect: [{
+      line: 2,
+      covers: "await pool.acquire()",
+      message: "`conn` is released only inside a callback (`conn.release()`, line 3), which may run late or never: " +
+        "until it does, the connection is out of the pool.",
+      hint: usingHint("conn"),
+    }],
+  },
+  {
     name: "a returned .finally chain: the caller waits for the release",
     source: lines(
       "function read(pool) {",

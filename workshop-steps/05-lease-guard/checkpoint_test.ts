@@ -300,7 +300,7 @@ function returnedValues(): unknown[] {
 async function judgeLeakingBody(pool: TracedPool, scenario: LeakingBody): Promise<void> {
   const where = scenario.name;
   await around(pool, scenario, async (caller) => {
-    const { held, earlier } = caller;
+    const { earlier } = caller;
     const taken: Taken[] = [];
     let deferredRelease: Promise<void> | undefined;
     lastThrown = undefined;

@@ -18,7 +18,7 @@
  */
 import { FaultSchedule } from "leak-lab/demo/fault_schedule.ts";
 import { badQueryWithLeak } from "leak-lab/demo/query_handlers.ts";
-import { ALERT_THRESHOLDS, type Lease, PoolExhaustedError, type PoolStats, type TracedPool } from "leak-lab/pool.ts";
+import { ALERT_THRESHOLDS, type Lease, PoolExhaustedError, type PoolStats } from "leak-lab/pool.ts";
 import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
 import { listOf } from "leak-lab/workshop/checkpoint_checks.ts";
 import type { SeededRandom } from "leak-lab/workshop/checkpoint_seed.ts";
@@ -559,7 +559,6 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
     return one;
   };
   try {
-    let backends: Backends | undefined;
     const pending = [...climb];
     for (let n = 1; pending.length > 0; n++) {
       const kind = pending.shift()!;
@@ -576,7 +575,7 @@ async function seededSeries(index: number, max: number, random: SeededRandom): P
       }
     }
     // Full: the next request waits, then finds the pool exhausted.
-    backends = await backendsOf(pool.name);
+    const backends: Backends = await backendsOf(pool.name);
     request++;
     const waiter = pool.acquire();
     const outcome = waiter.then((lease) => lease, (error) => error);

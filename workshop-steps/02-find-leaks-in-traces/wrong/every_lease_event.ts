@@ -37,10 +37,3 @@ function byTrace(spans: readonly ReadableSpan[]): Map<string, ReadableSpan[]> {
   return traces;
 }
 
-/** The `lease.id` attribute of every event named `eventName` in these spans, ascending. */
-function leaseIdsIn(spans: readonly ReadableSpan[], eventName: string): number[] {
-  return spans
-    .flatMap((span) => span.events.filter((event) => event.name === eventName))
-    .map((event) => Number(event.attributes?.["lease.id"]))
-    .sort((a, b) => a - b);
-}

@@ -11,8 +11,6 @@ import type { TracedPool } from "leak-lab/pool.ts";
 /** The latest sensor readings, in their own `list_sensors` scope. */
 export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
   return pool.scope("list_sensors", async () => {
-    // the callback is an awaited .finally(): it runs on success and failure before the request settles.
-    // deno-lint-ignore leak-lab/release-on-every-path
     const conn = await pool.acquire();
     return await readSensors(conn, faults).finally(() => conn.release());
   });

@@ -1,5 +1,4 @@
-// Mistake: .finally(() => conn.release()) behaves, but the release still lives only inside a callback the rule cannot prove runs, so it keeps reporting only-in-callback and the file is not lint-clean — which is what this step asks for.
-// Expect: "released only in a callback that may never run"
+// Correct: latestReadings() releases with an awaited `.finally(() => conn.release())` right after the acquire, which runs on both paths; the rule accepts it.
 /**
  * Step 4b: the queries behind the sensor dashboard. Five people wrote them;
  * each one knew the pool must get its connection back, and each one leaks it
