@@ -10,6 +10,7 @@
 import { context, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { hrTimeToMilliseconds } from "@opentelemetry/core";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import pg from "pg";
 import { sqlstate } from "../database.ts";
 import type { RequestOutcome } from "../demo/request_series.ts";
 import { PoolExhaustedError } from "../pool.ts";
@@ -349,4 +350,21 @@ export function queryErrorCodes(spans: readonly ReadableSpan[], traceId: string)
     .sort((a, b) => hrTimeToMilliseconds(a.startTime) - hrTimeToMilliseconds(b.startTime))
     .map((span) => String(span.attributes["db.response.status_code"] ?? ""))
     .filter(Boolean);
+}
+
+/**
+ * Whether `error` is pg's own `DatabaseError` — what a failed query throws —
+ * rather than a copy of it (a plain `Error` carrying its `code`, a wrapper).
+ */
+export function isDatabaseError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
+}
+
+/** The messages the failed queries of a trace recorded (`exception.message` on failed `database.query` spans). */
+export function queryErrorMessages(spans: readonly ReadableSpan[], traceId: string): string[] {
+  return traceOf(spans, traceId)
+    .filter((span) => span.name === "database.query" && span.status.code === SpanStatusCode.ERROR)
+    .sort((a, b) => hrTimeToMilliseconds(a.startTime) - hrTimeToMilliseconds(b.startTime))
+    .flatMap((span) => span.events.map((event) => event.attributes?.["exception.message"]))
+    .filter((message): message is string => typeof message === "string");
 }

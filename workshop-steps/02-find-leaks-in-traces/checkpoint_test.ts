@@ -9,7 +9,8 @@
  * of their queries fail; a leak on a request that succeeded and a failed
  * request that kept nothing; which of a request's two connections leaks; a
  * connection marked `connection_leaked` that came back later; a double
- * release; requests that take no connection (one fails before it asks, some
+ * release; a connection taken or returned under a child span of the request
+ * (not a sibling of its get_connection); requests that take no connection (one fails before it asks, some
  * find the pool exhausted); requests run one after another or all at once (so
  * lease ids interleave); lease ids that do not start at 1; spans of other
  * traces that have nothing to do with the pool; and the order of the spans.
@@ -40,6 +41,8 @@ interface Run {
   pool: TracedPool;
   take(): Promise<Lease>;
   later(ms: number, fn: () => void): void;
+  /** Runs `fn` inside a child span of the request (the app's own span: rendering, a batch stage, …). */
+  child<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
 }
 
 /** One request: a handler, and whether its scheduled query fails. */
@@ -139,6 +142,27 @@ const HANDLERS: Record<string, (run: Run, fails: boolean) => Promise<unknown>> =
       first.release(); // meant second.release(): throws LeaseReleasedError, the second stays out
       return rows;
     }),
+  release_in_child_span: (run: Run, fails: boolean) =>
+    run.pool.scope("release_in_child_span", async () => {
+      const conn = await run.take();
+      try {
+        return (await sensors(conn, fails)).rows;
+      } finally {
+        // Returned on every path, but under a span of its own: not a sibling of its get_connection.
+        await run.child("render_rows", () => conn.release());
+      }
+    }),
+  two_stage_import: (run: Run, fails: boolean) =>
+    run.pool.scope("two_stage_import", async () => {
+      const source = await run.take();
+      // The second connection is taken inside a child span: its get_connection has another parent.
+      const target = await run.child("stage_rows", () => run.take());
+      const { rows } = await sensors(source, fails);
+      await target.query("SELECT 1");
+      source.release(); // both only on success
+      target.release();
+      return rows;
+    }),
   health_check: () => Promise.resolve({ status: "ok" }),
   bad_input: () => Promise.reject(new RangeError('sensor id "abc" is not a number')), // before any connection
 };
@@ -152,6 +176,8 @@ type HandlerName =
   | "cached_lookup"
   | "deferred_release"
   | "double_release"
+  | "release_in_child_span"
+  | "two_stage_import"
   | "health_check"
   | "bad_input";
 
@@ -166,6 +192,8 @@ const NEEDS: Record<HandlerName, number> = {
   cached_lookup: 1,
   deferred_release: 1,
   double_release: 2,
+  release_in_child_span: 1,
+  two_stage_import: 2,
   health_check: 0,
   bad_input: 0,
 };
@@ -179,6 +207,7 @@ function kept(p: Planned): number {
     case "lock_then_read":
       return p.fails ? 1 : 0;
     case "import_batch":
+    case "two_stage_import":
       return p.fails ? 2 : 0;
     case "cached_lookup":
       return p.fails ? 0 : 1;
@@ -249,6 +278,9 @@ function seededPlan(random: SeededRandom): Planned[] {
     { handler: "cached_lookup", fails: true },
     { handler: "deferred_release", fails: random.int(0, 1) === 1 },
     { handler: "double_release", fails: false },
+    { handler: "release_in_child_span", fails: random.int(0, 1) === 1 },
+    { handler: "two_stage_import", fails: random.int(0, 1) === 1 },
+    { handler: "two_stage_import", fails: true },
     { handler: "health_check", fails: false },
     { handler: "bad_input", fails: false },
   ];
@@ -368,6 +400,14 @@ async function judge(scenario: Scenario): Promise<void> {
       return lease;
     },
     later: (ms, fn) => timers.push(new Promise((resolve) => setTimeout(() => resolve(fn()), ms))),
+    child: (name, fn) =>
+      tracer.startActiveSpan(name, async (span) => {
+        try {
+          return await fn();
+        } finally {
+          span.end();
+        }
+      }),
   };
   const planned: HandlerName[] = [];
   try {
@@ -449,6 +489,31 @@ async function judge(scenario: Scenario): Promise<void> {
         return back >= 0 && back < at("connection_acquired", id);
       });
     };
+    /** The first of `leaseIds` whose return_connection has another parent span than its get_connection. */
+    const elsewhere = (trace: readonly ReadableSpan[], leaseIds: readonly number[]) => {
+      const parent = (event: string, id: number) =>
+        eventsNamed(trace, event).find((e) => Number(e.attributes["lease.id"]) === id)?.span.parentSpanContext
+          ?.spanId;
+      return leaseIds.find((id) => {
+        const back = parent("connection_returned_safely", id);
+        return back !== undefined && back !== parent("connection_acquired", id);
+      });
+    };
+    const parentNote = (trace: readonly ReadableSpan[], leaseIds: readonly number[]) => {
+      const id = elsewhere(trace, leaseIds);
+      const names = new Map(trace.map((span) => [span.spanContext().spanId, span.name]));
+      const parentName = (event: string) =>
+        names.get(
+          eventsNamed(trace, event).find((e) => Number(e.attributes["lease.id"]) === id)?.span.parentSpanContext
+            ?.spanId ?? "",
+        ) ?? "another span";
+      return id === undefined
+        ? ""
+        : ` The return_connection of #${id} sits under "${
+          parentName("connection_returned_safely")
+        }", its get_connection under "${parentName("connection_acquired")}": the same trace, different parent spans. ` +
+          "A request's spans form a tree; what ties a return to its connection is the trace and the lease.id.";
+    };
     const orderNote = (id: number | undefined) =>
       id === undefined ? "" : " The spans come in no particular order: in the array you were given, the " +
         `return_connection of #${id} comes before its get_connection.`;
@@ -463,7 +528,14 @@ async function judge(scenario: Scenario): Promise<void> {
         !seen.has(leak.traceId),
         () =>
           `findLeakingTraces() named ${describe(leak.traceId)} more than once (${setup}). Give one entry per ` +
-          `trace, with the ids of all the connections it kept: ${hashes(expected.get(leak.traceId) ?? [])}.`,
+          `trace, with the ids of all the connections it kept: ${hashes(expected.get(leak.traceId) ?? [])}` +
+          (new Set(
+              eventsNamed(traceOf(spans, leak.traceId), "connection_acquired").map((e) =>
+                e.span.parentSpanContext?.spanId
+              ),
+            ).size > 1
+            ? ": its connections were taken under different parent spans, but they are one request's, one trace."
+            : "."),
       );
       seen.add(leak.traceId);
       step.expect(expected.has(leak.traceId), () => {
@@ -487,7 +559,7 @@ async function judge(scenario: Scenario): Promise<void> {
         return `findLeakingTraces() named ${describe(leak.traceId)} as leaking (${setup}), but every ` +
           `connection it took came back: its trace has connection_returned_safely for ${hashes(returned)}. A ` +
           "failed request is not necessarily a leaking one: errors are what the logs show, the missing return is " +
-          "what the trace shows." +
+          "what the trace shows." + parentNote(trace, returned) +
           (flagged.length
             ? ` ${hashes(flagged)} carries a connection_leaked event (the request ended while it was out), but it ` +
               "came back later: connection_leaked says a connection outlived its request, not that it never " +

@@ -21,6 +21,7 @@ import {
   failedAcquires,
   firstSentence,
   handedOutWhileBusy,
+  isDatabaseError,
   leaseBalance,
   leaseLedger,
   type LeaseRecord,
@@ -28,6 +29,7 @@ import {
   listOf,
   ms,
   queryErrorCodes,
+  queryErrorMessages,
   queryFailedIn,
   runConcurrentRequests,
   settle,
@@ -423,6 +425,19 @@ function judge(
               "caller."
             : `returned ${shown(outcome.value)} instead: its query never failed, so it did not run through ` +
               "readSensors(conn, faults), which is what makes the scheduled queries fail."),
+      );
+      const raised = queryErrorMessages(spans, outcome.traceId);
+      step.expect(
+        isDatabaseError(outcome.error) &&
+          (raised.length === 0 || raised.includes((outcome.error as Error).message)),
+        () =>
+          `${pre}Request ${outcome.request} failed with SQLSTATE ${code}, but not with the error its query raised: ` +
+          `the caller got ${outcome.error instanceof Error ? outcome.error.constructor.name : typeof outcome.error} "${
+            firstSentence(outcome.error)
+          }", while pg threw a DatabaseError` +
+          (raised.length ? ` "${raised[0].split("\n")[0]}"` : "") +
+          ". A new error carrying the code is a copy: it loses pg's class, its other fields (severity, detail, " +
+          "where) and its stack. Fix the leak, not the error: let the very error reach the caller.",
       );
     } else {
       step.expect(

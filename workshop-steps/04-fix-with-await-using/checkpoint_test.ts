@@ -10,8 +10,9 @@
  * order of the phases, how many requests queue at once and how they
  * interleave, and how taking the replica's connection fails.
  */
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { sqlstate } from "leak-lab/database.ts";
-import { FaultSchedule, SENSOR_QUERY } from "leak-lab/demo/fault_schedule.ts";
+import { FAILING_SENSOR_QUERY, FaultSchedule, SENSOR_QUERY } from "leak-lab/demo/fault_schedule.ts";
 import { type RequestOutcome, runRequests } from "leak-lab/demo/request_series.ts";
 import { type Lease, LeaseReleasedError, PoolEndedError, PoolExhaustedError, type TracedPool } from "leak-lab/pool.ts";
 import { type Checkpoint, checkpoint } from "leak-lab/workshop/checkpoint.ts";
@@ -20,11 +21,13 @@ import {
   failedAcquires,
   firstSentence,
   handedOutWhileBusy,
+  isDatabaseError,
   leaseLedger,
   leaseTimelines,
   listOf,
   ms,
   queryErrorCodes,
+  queryErrorMessages,
   queryFailedIn,
   runConcurrentRequests,
   settle,
@@ -347,6 +350,34 @@ async function runScenario(s: Scenario): Promise<void> {
       }
     }
   };
+  /** Which pool ran which query: the readings on the primary, the count on the replica, as GET /report promises. */
+  const checkPools = (outcomes: RequestOutcome<SensorReport>[], phase: string) => {
+    const queries = (
+      spans: readonly ReadableSpan[],
+      id: string,
+    ) =>
+      traceOf(spans, id).filter((span) => span.name === "database.query").map((span) =>
+        String(span.attributes["db.query.text"] ?? "")
+      );
+    const readings = (text: string) => text === SENSOR_QUERY || text === FAILING_SENSOR_QUERY;
+    for (const outcome of outcomes) {
+      const onReplica = queries(replicaTraces.exporter.getFinishedSpans(), outcome.traceId);
+      const onPrimary = queries(primaryTraces.exporter.getFinishedSpans(), outcome.traceId);
+      const misplaced = onReplica.find(readings);
+      const counted = onPrimary.find((text) => /\bcount\s*\(/i.test(text));
+      step.expect(
+        misplaced === undefined && counted === undefined,
+        () =>
+          `${pre}Request ${outcome.request} (${phase}) ran ` +
+          (misplaced !== undefined
+            ? `its readings query ("${misplaced}") on the replica's connection`
+            : `its count ("${counted}") on the primary's connection`) +
+          `, and it ${did(outcome)}. GET /report reads the latest readings on the primary and counts them on the ` +
+          "replica: each query belongs on its own pool's connection (here both pools reach the same rows, so only " +
+          "the queries' spans, which carry their pool, tell them apart).",
+      );
+    }
+  };
   const checkReport = (outcome: RequestOutcome<SensorReport>, phase: string) => {
     step.expect(
       outcome.ok,
@@ -377,6 +408,18 @@ async function runScenario(s: Scenario): Promise<void> {
             ? ": its query never failed, so it did not run through readSensors(conn, faults)"
             : ": its count query never failed, so it did not run on the replica it was given"
         }. Fix the cleanup, not the error.`,
+    );
+    const raised = queryErrorMessages(spans, outcome.traceId);
+    step.expect(
+      isDatabaseError(outcome.error) && (raised.length === 0 || raised.includes((outcome.error as Error).message)),
+      () =>
+        `${pre}Request ${outcome.request} (${phase}) failed with SQLSTATE ${code}, but not with the error ${query} ` +
+        `raised: the caller got ${
+          outcome.error instanceof Error ? outcome.error.constructor.name : typeof outcome.error
+        } "${firstSentence(outcome.error)}", while pg threw a DatabaseError` +
+        (raised.length ? ` "${raised[0].split("\n")[0]}"` : "") +
+        ". A new error carrying the code is a copy that loses pg's class, fields and stack. Fix the cleanup, not " +
+        "the error.",
     );
   };
   const checkRefused = (
@@ -456,6 +499,7 @@ async function runScenario(s: Scenario): Promise<void> {
       if (kind === "ok") checkReport(outcome, "both pools free");
       else checkFailed(outcome, "both pools free", kind === "replica fails" ? "replica" : "primary");
     }
+    checkPools(free, "both pools free");
 
     for (const phase of s.phases) {
       const refuses = phase === "primary busy" ? primaryBusy : phase === "replica busy" ? replicaBusy : downReplica!;
@@ -517,6 +561,7 @@ async function runScenario(s: Scenario): Promise<void> {
       if (s.togetherFails.includes(outcome.request)) checkFailed(outcome, phase, "primary");
       else checkReport(outcome, phase);
     }
+    checkPools(together, phase);
 
     step.expect(
       pools.every((pool) => pool.stats().active === 0 && pool.stats().leaked === 0),

@@ -40,4 +40,3 @@ function byTrace(spans: readonly ReadableSpan[]): Map<string, ReadableSpan[]> {
   }
   return traces;
 }
-

@@ -36,4 +36,3 @@ function byTrace(spans: readonly ReadableSpan[]): Map<string, ReadableSpan[]> {
   }
   return traces;
 }
-

@@ -1,0 +1,50 @@
+// Correct: an async generator yields each failure as it happens (requests still sequential, each once) and the consumer returns at the first PoolExhaustedError, which stops the generator before it sends another request.
+/**
+ * Step 1: reproduce the outage and say when it started.
+ *
+ * `findExhaustion()` sends requests one after another, as a load test would,
+ * and reports the first one that found the pool exhausted — together with the
+ * requests that failed before it, where the connections were lost.
+ *
+ * @module
+ */
+import { PoolExhaustedError } from "leak-lab/pool.ts";
+
+/** Where a run of requests first found the pool exhausted. */
+export interface Exhaustion {
+  /** 1-based number of the first request that failed with `PoolExhaustedError`. */
+  request: number;
+  /** The error that request failed with. */
+  error: PoolExhaustedError;
+  /** The requests that failed earlier for any other reason (a failed query, …), in order. */
+  failedBefore: number[];
+}
+
+/**
+ * Sends up to `maxRequests` requests and stops at the first one that finds the
+ * pool exhausted. Returns undefined when none did.
+ */
+async function* failures(sendRequest: () => Promise<unknown>, maxRequests: number) {
+  for (let request = 1; request <= maxRequests; request++) {
+    try {
+      await sendRequest();
+    } catch (error) {
+      yield { request, error };
+    }
+  }
+}
+
+export async function findExhaustion(
+  sendRequest: () => Promise<unknown>,
+  maxRequests: number,
+): Promise<Exhaustion | undefined> {
+  const failedBefore: number[] = [];
+  for await (const { request, error } of failures(sendRequest, maxRequests)) {
+    if (!(error instanceof PoolExhaustedError)) {
+      failedBefore.push(request);
+      continue;
+    }
+    return { request, error, failedBefore };
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+// Mistake: counts requests from 0 (array-index style), so the reported request and every failedBefore entry are one lower than the README's 1-based numbering.
+// Expect: "requests are numbered from 1"
+/**
+ * Step 1: reproduce the outage and say when it started.
+ *
+ * `findExhaustion()` sends requests one after another, as a load test would,
+ * and reports the first one that found the pool exhausted — together with the
+ * requests that failed before it, where the connections were lost.
+ *
+ * @module
+ */
+import { PoolExhaustedError } from "leak-lab/pool.ts";
+
+/** Where a run of requests first found the pool exhausted. */
+export interface Exhaustion {
+  /** 1-based number of the first request that failed with `PoolExhaustedError`. */
+  request: number;
+  /** The error that request failed with. */
+  error: PoolExhaustedError;
+  /** The requests that failed earlier for any other reason (a failed query, …), in order. */
+  failedBefore: number[];
+}
+
+/**
+ * Sends up to `maxRequests` requests and stops at the first one that finds the
+ * pool exhausted. Returns undefined when none did.
+ */
+export async function findExhaustion(
+  sendRequest: () => Promise<unknown>,
+  maxRequests: number,
+): Promise<Exhaustion | undefined> {
+  const failedBefore: number[] = [];
+  for (let i = 0; i < maxRequests; i++) {
+    try {
+      await sendRequest();
+    } catch (error) {
+      if (error instanceof PoolExhaustedError) return { request: i, error, failedBefore };
+      failedBefore.push(i);
+    }
+  }
+  return undefined;
+}

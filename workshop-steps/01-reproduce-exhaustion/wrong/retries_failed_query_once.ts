@@ -1,0 +1,48 @@
+// Mistake: retries a request whose query failed to rule out a transient error, so failed requests are sent twice and the request numbers no longer match one-request-per-send.
+// Expect: "do not retry a failed one"
+/**
+ * Step 1: reproduce the outage and say when it started.
+ *
+ * `findExhaustion()` sends requests one after another, as a load test would,
+ * and reports the first one that found the pool exhausted — together with the
+ * requests that failed before it, where the connections were lost.
+ *
+ * @module
+ */
+import { PoolExhaustedError } from "leak-lab/pool.ts";
+
+/** Where a run of requests first found the pool exhausted. */
+export interface Exhaustion {
+  /** 1-based number of the first request that failed with `PoolExhaustedError`. */
+  request: number;
+  /** The error that request failed with. */
+  error: PoolExhaustedError;
+  /** The requests that failed earlier for any other reason (a failed query, …), in order. */
+  failedBefore: number[];
+}
+
+/**
+ * Sends up to `maxRequests` requests and stops at the first one that finds the
+ * pool exhausted. Returns undefined when none did.
+ */
+export async function findExhaustion(
+  sendRequest: () => Promise<unknown>,
+  maxRequests: number,
+): Promise<Exhaustion | undefined> {
+  const failedBefore: number[] = [];
+  for (let request = 1; request <= maxRequests; request++) {
+    let attempt = 0;
+    while (true) {
+      try {
+        await sendRequest();
+        break;
+      } catch (error) {
+        if (error instanceof PoolExhaustedError) return { request, error, failedBefore };
+        if (attempt++ === 0) continue; // could be transient: give it one more go
+        failedBefore.push(request);
+        break;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,21 @@
+// Correct: a synchronous `using` declaration disposes (releases) the lease when the block exits, and `return await` makes that happen only after the query has settled.
+/**
+ * Step 3: the handler behind GET /sensors, with the original demo's bug.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/**
+ * The latest sensor readings. One call is one request, run in its own
+ * `list_sensors` scope so the pool can tell when it kept a connection.
+ * When `faults` says so, the query fails (SQLSTATE 57014) and so does the request.
+ */
+export function listSensors(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  return pool.scope("list_sensors", async () => {
+    using conn = await pool.acquire();
+    const rows = await readSensors(conn, faults);
+    return rows;
+  });
+}

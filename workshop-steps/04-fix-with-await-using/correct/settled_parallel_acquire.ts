@@ -1,0 +1,45 @@
+// Correct: acquires both leases concurrently with Promise.allSettled, returns whichever was obtained when the other failed and rethrows that failure unchanged, then uses nested finally for the queries.
+/**
+ * Step 4: a handler that needs two connections — the latest readings from the
+ * primary, the row count from a read replica whose small pool is often busy.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The count query, run on the replica. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+
+/** What GET /report answers. */
+export interface SensorReport {
+  /** The latest readings, from the primary (they fail when `faults` says so). */
+  readings: unknown[];
+  /** How many readings there are, from the replica. */
+  total: number;
+}
+
+/** One GET /report request, in its own `sensor_report` scope on the primary. */
+export function sensorReport(primary: TracedPool, replica: TracedPool, faults: FaultSchedule): Promise<SensorReport> {
+  return primary.scope("sensor_report", async () => {
+    const [p, r] = await Promise.allSettled([primary.acquire(), replica.acquire()]);
+    if (p.status === "rejected" || r.status === "rejected") {
+      if (p.status === "fulfilled") p.value.release();
+      if (r.status === "fulfilled") r.value.release();
+      throw p.status === "rejected" ? p.reason : (r as PromiseRejectedResult).reason;
+    }
+    const conn = p.value;
+    const replicaConn = r.value;
+    try {
+      try {
+        const readings = await readSensors(conn, faults);
+        const { rows } = await replicaConn.query<{ total: number }>(COUNT_QUERY);
+        return { readings, total: rows[0].total };
+      } finally {
+        replicaConn.release();
+      }
+    } finally {
+      conn.release();
+    }
+  });
+}

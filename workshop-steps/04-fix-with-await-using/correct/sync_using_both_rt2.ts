@@ -1,0 +1,31 @@
+// Correct: synchronous `using` works too because Lease is Disposable and release() is synchronous; each is registered as soon as it exists and disposed after the awaited queries, in reverse order.
+/**
+ * Step 4: a handler that needs two connections — the latest readings from the
+ * primary, the row count from a read replica whose small pool is often busy.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** The count query, run on the replica. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+
+/** What GET /report answers. */
+export interface SensorReport {
+  /** The latest readings, from the primary (they fail when `faults` says so). */
+  readings: unknown[];
+  /** How many readings there are, from the replica. */
+  total: number;
+}
+
+/** One GET /report request, in its own `sensor_report` scope on the primary. */
+export function sensorReport(primary: TracedPool, replica: TracedPool, faults: FaultSchedule): Promise<SensorReport> {
+  return primary.scope("sensor_report", async () => {
+    using conn = await primary.acquire();
+    using replicaConn = await replica.acquire();
+    const readings = await readSensors(conn, faults);
+    const total = (await replicaConn.query<{ total: number }>(COUNT_QUERY)).rows[0].total;
+    return { readings, total };
+  });
+}
