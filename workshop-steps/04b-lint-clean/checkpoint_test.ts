@@ -4,7 +4,8 @@
  * `deno-lint-ignore` comments count for nothing), and it still does what it
  * did. Every function returns what Postgres has, every failure still fails
  * with its real SQLSTATE, and every connection comes back: after its query,
- * once, and outside any transaction. Judged by the rule, then by each call's
+ * before the call settles (not from a timer later), once, and outside any
+ * transaction. Judged by the rule, then by each call's
  * trace, the pool's counters and pg_stat_activity.
  *
  * The calls run in three scenarios: the README's (a pool of 3, one call at a
@@ -33,7 +34,9 @@ import {
   queryFailedIn,
   returnedWhileBusy,
   runConcurrentRequests,
+  settle as settleLeases,
   shown,
+  spanEndedAt,
   traceOf,
   traceStartedAt,
 } from "leak-lab/workshop/checkpoint_checks.ts";
@@ -41,7 +44,8 @@ import { adminQuery, backendsOf, checkpointPool } from "leak-lab/workshop/checkp
 import { type LeakFinding, leakIgnoreComments, lintLeaks } from "leak-lab/workshop/lint_findings.ts";
 import { recordingTracer } from "leak-lab/workshop/recording_tracer.ts";
 import type { SeededRandom } from "leak-lab/workshop/checkpoint_seed.ts";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { trace } from "@opentelemetry/api";
+import type { InMemorySpanExporter, ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { hotSensors, latestReadings, newestReading, readingsSince, snapshotReport } from "./sensor_dashboard.ts";
 
 const FILE = "sensor_dashboard.ts";
@@ -345,6 +349,27 @@ async function cleanIdleConnections(pool: TracedPool): Promise<void> {
   }
 }
 
+/** The leases each call (by trace) still held at the moment its promise settled. */
+type HeldAtSettle = Map<string, number[]>;
+
+/**
+ * Sends a call and notes, the moment its promise settles, which of its leases are still out: the caller resumes
+ * then, so a connection given back later (a timer, a callback) is still held when the call has answered.
+ */
+function sendWatched(call: Call, exporter: InMemorySpanExporter, held: HeldAtSettle): () => Promise<unknown> {
+  return () => {
+    const traceId = trace.getActiveSpan()?.spanContext().traceId ?? "";
+    const note = () => held.set(traceId, leaseBalance(exporter.getFinishedSpans(), traceId).kept);
+    return call.send().then(
+      (value) => (note(), value),
+      (error: unknown) => {
+        note();
+        throw error;
+      },
+    );
+  };
+}
+
 const did = (o: RequestOutcome<unknown>) => (o.ok ? "succeeded" : `failed with ${describeError(o.error)}`);
 
 /** The connection: taken once, given back once, after its query, by this call. */
@@ -354,6 +379,7 @@ function judgeLease(
   outcome: RequestOutcome<unknown>,
   spans: readonly ReadableSpan[],
   pool: TracedPool,
+  held: HeldAtSettle,
 ) {
   const error = outcome.error;
   if (error instanceof LeaseReleasedError) {
@@ -394,6 +420,20 @@ function judgeLease(
         "the query's promise, a query started and not awaited) lets the function end at once, and `finally` (or " +
         "`await using`) gives the connection back while the query still runs: the next caller can be handed a " +
         "busy connection.",
+    );
+  }
+  const late = (held.get(outcome.traceId) ?? []).find((id) => !kept.includes(id));
+  if (late !== undefined) {
+    const timeline = leaseTimelines(spans, outcome.traceId).find((t) => t.leaseId === late);
+    const start = traceStartedAt(spans, outcome.traceId);
+    const settledAt = spanEndedAt(spans, outcome.traceId, "request");
+    step.fail(
+      `${where}: \`${call.label}\` ${did(outcome)} while it still held its connection (#${late}): it gave it back ` +
+        `only later, at ${ms(timeline!.returnedAt! - start)} in its trace${
+          settledAt === undefined ? "" : `, after the call had settled at ${ms(settledAt - start)}`
+        }. A release deferred (a timer, a callback run later, a helper that schedules it) leaves the connection ` +
+        "out after the function has answered, so a burst of calls finds the pool empty. Give it back before the " +
+        "function returns or throws: in `finally`, or with `await using`.",
     );
   }
   if (kept.length > 0) {
@@ -541,16 +581,19 @@ function judgeCall(
   outcome: RequestOutcome<unknown>,
   spans: readonly ReadableSpan[],
   pool: TracedPool,
+  held: HeldAtSettle,
 ) {
-  judgeLease(where, call, outcome, spans, pool);
+  judgeLease(where, call, outcome, spans, pool, held);
   judgeResult(where, call, outcome, spans);
 }
 
 /**
- * Lets what a call left running finish: a query it did not await ends a moment later, and pg rejects a failed query
- * on Postgres' error message a moment before the backend has finished aborting.
+ * Lets what a call left running finish: a query it did not await ends a moment later, pg rejects a failed query
+ * on Postgres' error message a moment before the backend has finished aborting, and a release deferred past the
+ * call lands (up to 250 ms), so a message can say when it came rather than that it never did.
  */
 async function settle(pool: TracedPool): Promise<void> {
+  await settleLeases([pool], 250);
   await eventually(
     () => backendsOf(pool.name),
     (all) => all.every((b) => b.state !== "active"),
@@ -569,25 +612,30 @@ Deno.test(step.test("every function keeps its rows and real errors, and gives it
     });
     try {
       const calls = await dashboardCalls(pool, scenario);
+      const held: HeldAtSettle = new Map();
       const where = scenario.name;
       // On a connection left in a failed transaction the BEGIN itself fails: nothing to commit or roll back.
       const snapshot = (call: Call) => call.fn === "snapshotReport()" && !call.dirty;
       if (scenario.concurrent) {
-        const outcomes = await runConcurrentRequests({ tracer, count: calls.length, send: (n) => calls[n - 1].send() });
+        const outcomes = await runConcurrentRequests({
+          tracer,
+          count: calls.length,
+          send: (n) => sendWatched(calls[n - 1], exporter, held)(),
+        });
         await settle(pool);
         const spans = exporter.getFinishedSpans();
         for (const [i, call] of calls.entries()) judgeOwnLease(where, call, outcomes[i], spans);
-        for (const [i, call] of calls.entries()) judgeCall(where, call, outcomes[i], spans, pool);
+        for (const [i, call] of calls.entries()) judgeCall(where, call, outcomes[i], spans, pool, held);
         await judgePool(where, "every call at once", "a function", pool);
         for (const [i, call] of calls.entries()) if (snapshot(call)) judgeSnapshot(where, call, outcomes[i], spans);
         continue;
       }
       for (const call of calls) {
         if (call.dirty) await dirtyNextConnection(pool);
-        const [outcome] = await runRequests({ tracer, root: true, count: 1, send: call.send });
+        const [outcome] = await runRequests({ tracer, root: true, count: 1, send: sendWatched(call, exporter, held) });
         await settle(pool);
         const spans = exporter.getFinishedSpans();
-        judgeCall(where, call, outcome, spans, pool);
+        judgeCall(where, call, outcome, spans, pool, held);
         if (call.dirty) await cleanIdleConnections(pool);
         await judgePool(where, `\`${call.label}\``, call.fn, pool);
         if (snapshot(call)) judgeSnapshot(where, call, outcome, spans);

@@ -2,12 +2,15 @@
  * Checkpoint of step 5: `withLeaseGuard()` fails a test body that leaves a
  * connection out, names where each was taken, and reclaims them — and stays
  * out of the way of clean bodies and of connections that are not the body's.
+ * A guard still running 2 s after its body settled fails at once (a guard
+ * waiting for `leakThresholdMs` would hold every test that long).
  *
  * Each test runs the README's scenario first (one connection taken outside any
  * scope and kept, `42` returned; a division by zero; a count of the sensors),
  * then scenarios drawn from the seed, which vary what the exercise does not
  * promise: the pool's size, how many connections the body takes and which of
- * them it keeps (all of them, exhausting the pool, or some), how it takes them
+ * them it keeps (all of them, exhausting the pool, or some; every run has a
+ * body that keeps two or more), how it takes them
  * (`acquire()`, `connect()`, inside a `pool.scope()` of its own), a kept
  * connection its owner releases later from a timer, what the body returns
  * (falsy values included) or throws (pg errors, other errors, a string), the
@@ -45,6 +48,12 @@ interface Guarded<T> {
   error?: unknown;
 }
 
+/**
+ * How long the guard may still run once the body has settled (and before it calls the body): a guard answers as
+ * the body's scope ends, so a guard still running this long after waits for something, and every test would too.
+ */
+const GUARD_BOUND_MS = 2_000;
+
 async function guarded<T>(pool: TracedPool, body: () => Promise<T>): Promise<Guarded<T>> {
   // The pool stays the real one: its leaks() is only timed, for the message about when the guard looked.
   const leakReads: number[] = [];
@@ -53,20 +62,51 @@ async function guarded<T>(pool: TracedPool, body: () => Promise<T>): Promise<Gua
     leakReads.push(performance.timeOrigin + performance.now());
     return leaks.call(this);
   };
+  const now = () => performance.timeOrigin + performance.now();
+  const calledAt = now();
+  let bodyStartedAt = Infinity;
   let bodyEndedAt = Infinity;
   const timed = async () => {
+    bodyStartedAt = Math.min(bodyStartedAt, now());
     try {
       return await body();
     } finally {
-      bodyEndedAt = performance.timeOrigin + performance.now();
+      bodyEndedAt = now();
     }
   };
+  // Watches the guard: once the body has settled (or while it has not been called) it may take GUARD_BOUND_MS.
+  let watch: ReturnType<typeof setTimeout> | undefined;
+  const overdue = new Promise<"overdue">((resolve) => {
+    const look = () => {
+      const since = bodyEndedAt !== Infinity ? bodyEndedAt : bodyStartedAt === Infinity ? calledAt : Infinity;
+      if (now() - since > GUARD_BOUND_MS) resolve("overdue");
+      else watch = setTimeout(look, 20);
+    };
+    watch = setTimeout(look, 20);
+  });
   try {
-    const value = await withLeaseGuard(pool, timed);
-    return { threw: false, leakReads, bodyEndedAt, value };
-  } catch (error) {
-    return { threw: true, leakReads, bodyEndedAt, error };
+    const guard = withLeaseGuard(pool, timed).then(
+      (value): Guarded<T> => ({ threw: false, leakReads, bodyEndedAt, value }),
+      (error: unknown): Guarded<T> => ({ threw: true, leakReads, bodyEndedAt, error }),
+    );
+    const result = await Promise.race([guard, overdue]);
+    if (result === "overdue") {
+      const waited = Math.round(now() - (bodyEndedAt === Infinity ? calledAt : bodyEndedAt));
+      step.fail(
+        bodyStartedAt === Infinity
+          ? `withLeaseGuard() had not called the test body ${waited} ms after it was called: a guard runs the body ` +
+            "at once, and a test waits for whatever the guard waits for."
+          : `withLeaseGuard() was still running ${waited} ms after the test body had settled, and the checkpoint ` +
+            "stopped waiting: a guard must answer once the body is over, or every test it guards takes that long. " +
+            `A guard that waits for the pool's own threshold watch (pool.leakThresholdMs, ${pool.leakThresholdMs} ms ` +
+            "here) to mark the leak waits far too long, and by then the watch marks any connection held that long " +
+            "as leaked, the caller's own too. The pool can tell which connections the body left out the moment the " +
+            "body ends.",
+      );
+    }
+    return result;
   } finally {
+    clearTimeout(watch);
     pool.leaks = leaks;
   }
 }
@@ -438,6 +478,9 @@ function judgeLeakList(where: string, leaks: LeakReport[], kept: Taken[], { held
         }, leaked by an earlier request, so the pool holds fewer old leaks than when the guard started: counting ` +
           "them and taking the rest skips the body's own. Note which leases were leaked before the body runs, and " +
           "compare lease ids, not counts."
+        : leaks.length < kept.length && missing.some((conn) => !conn.nested)
+        ? ` It lists ${leaks.length} of the ${kept.length} connections the body kept: a body can leave several out, ` +
+          "and each one is a leak to report (and to reclaim), not only the first the guard finds."
         : missing.some((conn) => conn.nested)
         ? " A connection the body took inside its own pool.scope() was detected when that inner scope ended, before " +
           "your guard's check: it is the body's leak all the same (pool.leaks() names the innermost scope)."
@@ -563,7 +606,8 @@ function drawnLeak(
   const random = step.random(`leak scenario ${n} of ${of}`);
   const held = exhausting ? 1 : random.int(0, 1);
   const earlierLeaks = exhausting ? 0 : 1;
-  const count = exhausting ? random.int(1, 3) : random.int(2, 3);
+  // Every body takes two or three: the exhausting one keeps them all, so every run has a body that keeps several.
+  const count = random.int(2, 3);
   // Not beside an earlier leak coming back: that scenario keeps the count of connections out unchanged.
   const inFlight = !exhausting && !returnsEarlier;
   const max = held + earlierLeaks + (inFlight ? 1 : 0) + count + (exhausting ? 0 : random.int(0, 1));

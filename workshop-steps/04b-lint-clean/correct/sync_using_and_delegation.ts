@@ -1,0 +1,75 @@
+// Correct: `using` (sync dispose, which Lease implements) releases at block exit after every awaited query, newestReading() delegates to latestReadings() so it still takes exactly one connection and fails the same way, and snapshotReport() rolls back in a nested finally keyed on a committed flag.
+/**
+ * Step 4b: the queries behind the sensor dashboard.
+ *
+ * @module
+ */
+import { type FaultSchedule, readSensors } from "leak-lab/demo/fault_schedule.ts";
+import type { TracedPool } from "leak-lab/pool.ts";
+
+/** Readings recorded at or after a time, oldest first. */
+export const SINCE_QUERY = "SELECT * FROM sensors WHERE recorded_at >= $1::timestamptz ORDER BY recorded_at";
+/** The sensors that ever read above a value. */
+export const HOT_QUERY = "SELECT DISTINCT sensor_id FROM sensors WHERE value > $1 ORDER BY sensor_id";
+/** How many readings there are. */
+export const COUNT_QUERY = "SELECT count(*)::int AS total FROM sensors";
+/** One snapshot for every query until COMMIT: the readings and the count agree. */
+export const SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/** The readings and the row count, as seen by one snapshot. */
+export interface SnapshotReport {
+  readings: unknown[];
+  total: number;
+}
+
+/**
+ * The readings recorded at or after `since`, oldest first. A `since` Postgres
+ * cannot read as a time ("last tuesday") fails with SQLSTATE 22007.
+ */
+export async function readingsSince(pool: TracedPool, since: string): Promise<unknown[]> {
+  using conn = await pool.acquire();
+  const result = await conn.query(SINCE_QUERY, [since]);
+  return result.rows;
+}
+
+/** The newest reading. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function newestReading(pool: TracedPool, faults: FaultSchedule): Promise<unknown> {
+  const latest = await latestReadings(pool, faults);
+  return latest[0];
+}
+
+/** The latest 10 readings, newest first. Fails with SQLSTATE 57014 when `faults` says so. */
+export async function latestReadings(pool: TracedPool, faults: FaultSchedule): Promise<unknown[]> {
+  using conn = await pool.acquire();
+  const rows = await readSensors(conn, faults);
+  return rows;
+}
+
+/** The sensor ids in a query result. */
+const sensorIds = (result: { rows: Record<string, unknown>[] }) => result.rows.map((row) => String(row.sensor_id));
+
+/** The ids of the sensors that ever read above `threshold`, sorted. */
+export async function hotSensors(pool: TracedPool, threshold: number): Promise<string[]> {
+  using conn = await pool.acquire();
+  const result = await conn.query(HOT_QUERY, [threshold]);
+  return sensorIds(result);
+}
+
+/**
+ * The latest 10 readings and the row count, from one snapshot so the two
+ * agree. Fails with SQLSTATE 57014 when `faults` says so, after rolling back.
+ */
+export async function snapshotReport(pool: TracedPool, faults: FaultSchedule): Promise<SnapshotReport> {
+  using conn = await pool.acquire();
+  let committed = false;
+  try {
+    await conn.query(SNAPSHOT);
+    const readings = await readSensors(conn, faults);
+    const { rows } = await conn.query<{ total: number }>(COUNT_QUERY);
+    await conn.query("COMMIT");
+    committed = true;
+    return { readings, total: rows[0].total };
+  } finally {
+    if (!committed) await conn.query("ROLLBACK");
+  }
+}

@@ -1,0 +1,50 @@
+// Mistake: when the body throws, the guard reclaims the leak but rethrows the body's own error instead of LeakedLeaseError, so a test that both fails and leaks never reports the leak (the README wants the leak reported with the body's error as its cause).
+// Expect: "the body's own error, and the leak went unreported"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  const before = new Set(pool.leaks().map((leak) => leak.leaseId));
+  const check = () => {
+    const leaks = pool.leaks().filter((leak) => !before.has(leak.leaseId));
+    if (leaks.length > 0) pool.reset();
+    return leaks;
+  };
+  let value: T;
+  try {
+    value = await pool.scope("lease_guard", body);
+  } catch (error) {
+    check(); // tidy up, then let the real failure through: it is what the test author needs to see
+    throw error;
+  }
+  const leaks = check();
+  if (leaks.length > 0) throw new LeakedLeaseError(leaks);
+  return value;
+}

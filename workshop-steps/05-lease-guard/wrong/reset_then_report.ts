@@ -1,0 +1,49 @@
+// Mistake: it notices the new leak by the leaked count, but calls pool.reset() before reading pool.leaks(), so the reclaimed leases are gone from the list and LeakedLeaseError names no lease, pid or acquire site.
+// Expect: "with an empty leaks list"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  const before = new Set(pool.leaks().map((leak) => leak.leaseId));
+  const leakedBefore = pool.stats().leaked;
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await pool.scope("lease_guard", body) };
+  } catch (error) {
+    outcome = { error };
+  }
+  if (pool.stats().leaked > leakedBefore) {
+    pool.reset(); // give the connections back first, so the next test starts clean even if reporting throws
+    const leaks = pool.leaks().filter((leak) => !before.has(leak.leaseId));
+    throw new LeakedLeaseError(leaks, "error" in outcome ? { cause: outcome.error } : undefined);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}
