@@ -13,7 +13,7 @@
  * body that keeps two or more), how it takes them
  * (`acquire()`, `connect()`, inside a `pool.scope()` of its own), a kept
  * connection its owner releases later from a timer, what the body returns
- * (falsy values included) or throws (pg errors, other errors, a string), the
+ * (falsy values included) or throws (pg errors, other errors, a string, "" or 0), the
  * caller's own connections taken before the guard, an outer `pool.scope()`
  * the guard runs in, and leaks an earlier request left — which the body may
  * even give back.
@@ -264,8 +264,10 @@ interface LeakingBody extends Around {
   kept: boolean[];
   /** Which it takes inside a `pool.scope()` of its own. */
   nested: boolean[];
-  /** A kept connection released from a timer 30 ms after the body ended (-1: none). */
+  /** A kept connection released from a timer `deferMs` after the body ended (-1: none). */
   deferred: number;
+  /** How long after the body ended its owner releases the deferred connection. */
+  deferMs: number;
   /** The body gives back the earlier request's leaked connection (when there is one). */
   returnsEarlier: boolean;
   /** What it returns, or what it throws. */
@@ -329,6 +331,20 @@ const THROWS: Record<string, Thrown> = {
       throw (lastThrown = "sensor feed unavailable");
     },
   },
+  emptyString: {
+    what: 'the empty string "" (a falsy value, not an Error)',
+    throws: async (query) => {
+      await query("SELECT 1 AS one");
+      throw (lastThrown = "");
+    },
+  },
+  zero: {
+    what: "the number 0 (a falsy value, not an Error)",
+    throws: async (query) => {
+      await query("SELECT 1 AS one");
+      throw (lastThrown = 0);
+    },
+  },
 };
 
 /** Values a body may return: falsy ones included, an object and an array by identity. */
@@ -343,6 +359,7 @@ async function judgeLeakingBody(pool: TracedPool, scenario: LeakingBody): Promis
     const { earlier } = caller;
     const taken: Taken[] = [];
     let deferredRelease: Promise<void> | undefined;
+    let releasedAt = Infinity;
     lastThrown = undefined;
     const result = await guarded(pool, async () => {
       try {
@@ -359,10 +376,15 @@ async function judgeLeakingBody(pool: TracedPool, scenario: LeakingBody): Promis
         if ("throws" in scenario.ends) await scenario.ends.throws(taken.find((_, i) => scenario.kept[i])!.query);
         return "returns" in scenario.ends ? scenario.ends.returns : undefined;
       } finally {
-        // Its owner gives it back 30 ms after the body ended, too late; a guard that closed it with release(true)
-        // makes that release throw. (Started as the body settles, however slow the machine.)
+        // Its owner gives it back `deferMs` after the body ended, too late; a guard that closed it with
+        // release(true) makes that release throw. (Started as the body settles, however slow the machine.)
         const late = taken[scenario.deferred];
-        if (late) deferredRelease = sleep(30).then(() => late.release()).catch(() => {});
+        if (late) {
+          deferredRelease = sleep(scenario.deferMs).then(() => {
+            releasedAt = performance.timeOrigin + performance.now();
+            late.release();
+          }).catch(() => {});
+        }
       }
     });
     await deferredRelease;
@@ -389,7 +411,13 @@ async function judgeLeakingBody(pool: TracedPool, scenario: LeakingBody): Promis
             "is where leaks hide): throw LeakedLeaseError with the body's error as its cause."
           : ": a body that leaves connections out should fail with LeakedLeaseError."),
     );
-    judgeLeakList(where, error.leaks ?? [], kept, caller);
+    const late = taken[scenario.deferred];
+    const deferred = late && {
+      conn: late,
+      afterMs: Math.round(releasedAt - result.bodyEndedAt),
+      readAfterMs: Math.round(Math.max(...result.leakReads) - result.bodyEndedAt),
+    };
+    judgeLeakList(where, error.leaks ?? [], kept, caller, deferred);
     judgeSites(where, error);
     if ("throws" in scenario.ends) {
       step.expect(
@@ -453,7 +481,13 @@ function missedWhy(
 }
 
 /** LeakedLeaseError.leaks: exactly the body's kept connections, none of the caller's or an earlier request's. */
-function judgeLeakList(where: string, leaks: LeakReport[], kept: Taken[], { held, earlier, inFlight }: Caller) {
+function judgeLeakList(
+  where: string,
+  leaks: LeakReport[],
+  kept: Taken[],
+  { held, earlier, inFlight }: Caller,
+  deferred?: { conn: Taken; afterMs: number; readAfterMs: number },
+) {
   const reported = new Set(leaks.map((leak) => leak.pid));
   const missing = kept.filter((conn) => !reported.has(conn.pid));
   const keptPids = new Set(kept.map((conn) => conn.pid));
@@ -472,7 +506,12 @@ function judgeLeakList(where: string, leaks: LeakReport[], kept: Taken[], { held
       `${where}: LeakedLeaseError.leaks should list every connection the body kept — ${
         kept.map(named).join(", ")
       } — but it misses ${missing.map(named).join(", ")} (it lists ${listed}).` +
-      (earlier.some((lease) => lease.state === "released")
+      (deferred && missing.includes(deferred.conn) && deferred.readAfterMs >= deferred.afterMs
+        ? ` Connection #${deferred.conn.id} was still out when the body settled; its owner gave it back from a timer ` +
+          `${deferred.afterMs} ms later, and your guard last read pool.leaks() ${deferred.readAfterMs} ms after the ` +
+          "body settled, by when it was back: the leak is what was out when the body settled. Read the leaks as " +
+          "soon as the body's scope has ended, without waiting."
+        : earlier.some((lease) => lease.state === "released")
         ? ` The body gave back connection #${
           earlier.find((lease) => lease.state === "released")!.id
         }, leaked by an earlier request, so the pool holds fewer old leaks than when the guard started: counting ` +
@@ -602,12 +641,15 @@ function drawnLeak(
   exhausting: boolean,
   ends: LeakingBody["ends"],
   returnsEarlier = false,
+  deferMs?: number,
 ): LeakingBody {
   const random = step.random(`leak scenario ${n} of ${of}`);
   const held = exhausting ? 1 : random.int(0, 1);
   const earlierLeaks = exhausting ? 0 : 1;
   // Every body takes two or three: the exhausting one keeps them all, so every run has a body that keeps several.
-  const count = random.int(2, 3);
+  // A body whose owner gives one kept connection back late keeps two of three: one nested, one released later.
+  const defers = deferMs !== undefined && !exhausting && !returnsEarlier;
+  const count = defers ? 3 : random.int(2, 3);
   // Not beside an earlier leak coming back: that scenario keeps the count of connections out unchanged.
   const inFlight = !exhausting && !returnsEarlier;
   const max = held + earlierLeaks + (inFlight ? 1 : 0) + count + (exhausting ? 0 : random.int(0, 1));
@@ -615,13 +657,14 @@ function drawnLeak(
   if (!takes.includes("acquire()")) takes[random.int(0, count - 1)] = "acquire()"; // one site to name, at least
   if (exhausting && !takes.includes("connect()") && count > 1) takes[takes.indexOf("acquire()")] = "connect()";
   // Giving back an earlier leak while keeping as many: the count of connections out does not change.
-  const keptCount = returnsEarlier ? earlierLeaks : random.int(1, count - 1);
+  const keptCount = returnsEarlier ? earlierLeaks : defers ? 2 : random.int(1, count - 1);
   const keptIndexes = exhausting ? takes.map((_, i) => i) : random.sample(keptCount, 0, count - 1);
   const kept = takes.map((_, i) => keptIndexes.includes(i));
   // One kept connection taken in the body's own pool.scope(); another released later by a timer.
   const nested = takes.map(() => false);
   const nestedAt = random.pick(keptIndexes);
   if (!exhausting || count > 1) nested[nestedAt] = true;
+  if (defers) { for (const i of keptIndexes) if (i !== nestedAt) takes[i] = "acquire()"; }
   const others = keptIndexes.filter((i) => i !== nestedAt && takes[i] === "acquire()");
   const deferred = exhausting || others.length === 0 ? -1 : random.pick(others);
   const outerScope = exhausting ? true : random.next() < 0.5;
@@ -632,6 +675,9 @@ function drawnLeak(
     ...(held > 0 ? [`the caller holds ${held} taken before the guard`] : []),
     ...(outerScope ? ["the guard runs inside the caller's pool.scope()"] : []),
     ...(inFlight ? ["another request takes a connection while the body runs"] : []),
+    ...(deferred >= 0
+      ? [`the owner of one kept connection gives it back ${deferMs ?? 30} ms after the body ends`]
+      : []),
     ...(earlierLeaks > 0 ? ["an earlier request left a leak"] : []),
   ];
   return {
@@ -647,6 +693,7 @@ function drawnLeak(
     kept,
     nested,
     deferred,
+    deferMs: deferMs ?? 30,
     returnsEarlier: earlierLeaks > 0 && returnsEarlier,
     ends,
   };
@@ -767,9 +814,16 @@ Deno.test(step.test("withLeaseGuard() reports the leak even when the body throws
 
   // Another query error, and something that is not one; each time the body also keeps connections.
   const random = step.random("throwing bodies");
-  const kinds = [random.pick(["badInteger", "noColumn"]), random.pick(["typeError", "assertion"]), "string"];
+  // The last throws a falsy value ("" or 0); the two not exhausting the pool each have a kept connection its owner
+  // gives back late: a moment after the body, and long after it (but well before the guard's bound).
+  const kinds = [
+    random.pick(["badInteger", "noColumn"]),
+    random.pick(["typeError", "assertion", "string"]),
+    random.pick(["emptyString", "zero"]),
+  ];
+  const delays = [undefined, random.int(20, 60), random.int(150, 400)];
   for (const [i, kind] of kinds.entries()) {
-    const scenario = drawnLeak(i + 2, 4, i === 0, THROWS[kind]);
+    const scenario = drawnLeak(i + 2, 4, i === 0, THROWS[kind], false, delays[i]);
     const seeded = guardPool(`step05-${i + 2}`, scenario.max);
     try {
       await judgeLeakingBody(seeded, scenario);
@@ -950,7 +1004,7 @@ Deno.test(
 
 /**
  * Every clean body style, each returning a value drawn from falsy ones, objects and arrays, then clean bodies
- * that throw (a query error, an Error, a string), with the caller holding connections, an outer scope, and
+ * that throw (a query error, an Error, a string, "" and 0), with the caller holding connections, an outer scope, and
  * earlier leaks in the pool — some of which a body gives back.
  */
 async function judgeCleanBodies(random: SeededRandom): Promise<void> {
@@ -1016,7 +1070,7 @@ async function judgeCleanBodies(random: SeededRandom): Promise<void> {
           `returned "done"; withLeaseGuard() ${gave(returning)}. The pool now holds fewer leaks than when the guard ` +
           "started, and none of them is the body's: compare which leases are leaked, not how many.",
       );
-      for (const kind of random.shuffle(["division", "assertion", "string"])) {
+      for (const kind of random.shuffle(["division", "assertion", "string", "emptyString", "zero"])) {
         lastThrown = undefined;
         const thrown = THROWS[kind];
         const result = await guarded(pool, async () => {

@@ -1,0 +1,51 @@
+// Mistake: Attaches the body's failure as `cause` only when it is an `Error` (a thrown string becomes `new Error(string)`), so the cause is not the very value the body threw, which the README requires whatever it is.
+// Expect: "LeakedLeaseError's cause should be that very value"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  const before = new Set(pool.leaks().map((leak) => leak.leaseId));
+  let failure: Error | undefined;
+  let value: T | undefined;
+  let failed = false;
+  try {
+    value = await pool.scope("lease-guard", () => body());
+  } catch (error) {
+    failed = true;
+    failure = error instanceof Error ? error : new Error(String(error));
+  }
+  const leaks = pool.leaks().filter((leak) => !before.has(leak.leaseId));
+  if (leaks.length > 0) {
+    pool.reset();
+    throw new LeakedLeaseError(leaks, failure ? { cause: failure } : undefined);
+  }
+  if (failed) throw failure;
+  return value as T;
+}

@@ -1,0 +1,57 @@
+// Mistake: Finds the body's connections from pool.history() (acquired during the body and not released), which also counts the connection another request took meanwhile, and reports them only if the pool has detected them, so a connection taken outside any scope still passes.
+// Expect: "threw LeakedLeaseError with an empty leaks list"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await body() };
+  } catch (error) {
+    outcome = { error };
+  }
+  const during = pool.history().filter((sample) => sample.at >= start);
+  const open = new Set<number>();
+  for (const sample of during) {
+    if (sample.leaseId === undefined) continue;
+    if (sample.change === "acquire") open.add(sample.leaseId);
+    if (sample.change === "release" || sample.change === "reclaim" || sample.change === "lost") {
+      open.delete(sample.leaseId);
+    }
+  }
+  const leaks = pool.leaks().filter((leak) => open.has(leak.leaseId));
+  if (open.size > 0) {
+    pool.reset();
+    throw new LeakedLeaseError(leaks, "error" in outcome ? { cause: outcome.error } : undefined);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}

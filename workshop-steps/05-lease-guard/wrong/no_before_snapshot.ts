@@ -1,0 +1,47 @@
+// Mistake: Reports every lease pool.leaks() lists after the body, earlier requests' leaks included, so it blames the body for leaks it did not make and fails a clean body whenever the pool already held leaks.
+// Expect: "Only leaks the body itself left are the guard's business"
+/**
+ * Step 5: a test helper that fails a test when a connection outlives it, as
+ * Deno's resource sanitizer fails a test that leaves a file or socket open.
+ *
+ * @module
+ */
+import type { LeakReport, TracedPool } from "leak-lab/pool.ts";
+
+/** A test body left connections out of the pool. */
+export class LeakedLeaseError extends Error {
+  /** One report per connection left out: lease id, backend pid, acquire site and stack. */
+  readonly leaks: LeakReport[];
+
+  constructor(leaks: LeakReport[], options?: ErrorOptions) {
+    super(
+      `${leaks.length} connection(s) taken during this test were never returned to the pool: ${
+        leaks.map((leak) => `#${leak.leaseId} (backend pid ${leak.pid}) acquired at ${leak.site}`).join("; ")
+      }. Return each one on every path, with \`await using\` or \`finally\`.`,
+      options,
+    );
+    this.name = "LeakedLeaseError";
+    this.leaks = leaks;
+  }
+}
+
+/**
+ * Runs `body` and fails when a connection it took from `pool` is still out at
+ * its end. Those connections are reclaimed, so the next test starts with a
+ * full pool. Connections taken before the guard started are not its business.
+ */
+export async function withLeaseGuard<T>(pool: TracedPool, body: () => Promise<T>): Promise<T> {
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await pool.scope("lease-guard", () => body()) };
+  } catch (error) {
+    outcome = { error };
+  }
+  const leaks = pool.leaks();
+  if (leaks.length > 0) {
+    pool.reset();
+    throw new LeakedLeaseError(leaks, "error" in outcome ? { cause: outcome.error } : undefined);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}
