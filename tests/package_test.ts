@@ -10,16 +10,9 @@ import { checkpointDatabaseUrl } from "../lib/workshop/checkpoint_database.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FRONT_DOORS = ["lib/pool.ts", "lib/telemetry.ts", "lib/middleware.ts", "lint/leak_lab.ts"];
 
-async function deno(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+/** Runs deno in the repository (the package's own checks). */
+function deno(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return denoIn(ROOT, ...args);
 }
 
 /** deno's own diagnostics, without the warnings @types/node's missing type packages cause on every run. */
@@ -142,6 +135,7 @@ export async function legacy(pool: pg.Pool): Promise<number> {
 export const asPg: (pool: TracedPool) => Promise<number> = legacy;
 `;
 
+/** Runs deno in `cwd` with the run's Postgres as DATABASE_URL and no colours. */
 async function denoIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args,
